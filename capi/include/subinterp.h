@@ -1,0 +1,502 @@
+/*
+ * subinterp.h -- run Python in parallel, in one process, from any language.
+ *
+ * The stable C ABI of libsubinterp.so.1. Every function is documented where
+ * it is declared. Conventions (see docs/abi.md for the long form):
+ *
+ *  - Fallible functions return a subinterp_status (SUBINTERP_OK == 0) and take
+ *    a last argument `subinterp_error **err` that may be NULL. On failure *err
+ *    receives a new error object the caller frees with subinterp_error_free().
+ *    On success *err is left untouched. Out-parameters are written only on
+ *    success unless a function says otherwise.
+ *  - Interpreters are named by int64_t ids (CPython's own interpreter ids). An
+ *    unknown or destroyed id gives SUBINTERP_ERR_NOT_FOUND, never a crash.
+ *  - Data values (subinterp_data) are immutable and reference counted.
+ *    Constructors return a new reference; functions that take data borrow it;
+ *    subinterp_data_free() drops one reference and accepts NULL.
+ *  - Option structs start with `uint32_t struct_size` and have an _init()
+ *    function, so fields can be added without breaking callers.
+ *  - Any function may be called from any OS thread; no call leaves state
+ *    behind that ties a later call to the same thread.
+ *  - Strings passed in are NUL-terminated UTF-8 unless a length is given.
+ */
+#ifndef SUBINTERP_H
+#define SUBINTERP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Export macro. Define SUBINTERP_API yourself to override (SWIG, static use).
+ * Kept behind #ifndef because SWIG 4.1 cannot parse a bare __attribute__. */
+#ifndef SUBINTERP_API
+#if defined(__GNUC__) || defined(__clang__)
+#define SUBINTERP_API __attribute__((visibility("default")))
+#else
+#define SUBINTERP_API
+#endif
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define SUBINTERP_VERSION_MAJOR 0
+#define SUBINTERP_VERSION_MINOR 1
+#define SUBINTERP_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH, as in zstd.h. */
+#define SUBINTERP_VERSION_NUMBER \
+    (SUBINTERP_VERSION_MAJOR * 10000 + SUBINTERP_VERSION_MINOR * 100 + SUBINTERP_VERSION_PATCH)
+
+/** The library's SUBINTERP_VERSION_NUMBER at run time (may differ from the
+ *  header the caller compiled against). */
+SUBINTERP_API unsigned subinterp_version(void);
+
+/** The library's version as a static string, e.g. "0.1.0". */
+SUBINTERP_API const char *subinterp_version_string(void);
+
+/** PY_VERSION_HEX of the CPython the library was compiled against
+ *  (e.g. 0x030D00F0 for 3.13.0). */
+SUBINTERP_API uint32_t subinterp_python_version(void);
+
+/** The CPython version the library was compiled against, e.g. "3.13.0". */
+SUBINTERP_API const char *subinterp_python_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are part of the ABI and never change. */
+typedef int32_t subinterp_status;
+
+enum {
+    SUBINTERP_OK = 0,
+    /** A NULL pointer, invalid UTF-8, a malformed name, a bad struct_size... */
+    SUBINTERP_ERR_INVALID_ARGUMENT = 1,
+    /** Unknown or destroyed interpreter or queue id. */
+    SUBINTERP_ERR_NOT_FOUND = 2,
+    /** The interpreter is running code (or has other live threads). */
+    SUBINTERP_ERR_BUSY = 3,
+    /** Python code raised; the error carries the exception's type,
+     *  message and formatted traceback. */
+    SUBINTERP_ERR_PYTHON = 4,
+    /** An interpreter config was rejected (before CPython saw it, or by it). */
+    SUBINTERP_ERR_CONFIG = 5,
+    /** The runtime could not start, was finalized, or is in the wrong mode. */
+    SUBINTERP_ERR_RUNTIME = 6,
+    /** A data accessor was used on a value of another kind. */
+    SUBINTERP_ERR_TYPE = 7,
+    /** A value does not fit the requested C type (e.g. int beyond int64). */
+    SUBINTERP_ERR_OVERFLOW = 8,
+    /** A Python object cannot be turned into portable data. */
+    SUBINTERP_ERR_NOT_SHAREABLE = 9,
+    /** An index past the end of a container. */
+    SUBINTERP_ERR_INDEX = 10,
+    /** Out of memory. */
+    SUBINTERP_ERR_NO_MEMORY = 11,
+    /** A deadline or timeout passed. */
+    SUBINTERP_ERR_TIMEOUT = 12,
+    /** A queue was empty (non-blocking get or timeout). */
+    SUBINTERP_ERR_QUEUE_EMPTY = 13,
+    /** A queue was full (non-blocking put or timeout). */
+    SUBINTERP_ERR_QUEUE_FULL = 14,
+    /** The object (queue, pool) was closed. */
+    SUBINTERP_ERR_CLOSED = 15,
+    /** The operation was cancelled. */
+    SUBINTERP_ERR_CANCELLED = 16,
+    /** A bug in the library: please report it. */
+    SUBINTERP_ERR_INTERNAL = 99
+};
+
+/** An error: code, message and, for SUBINTERP_ERR_PYTHON, the exception.
+ *  Opaque; read it with the accessors below. Immutable, owned by the caller. */
+typedef struct subinterp_error subinterp_error;
+
+/** The status code carried by `err`; SUBINTERP_ERR_INVALID_ARGUMENT if NULL. */
+SUBINTERP_API subinterp_status subinterp_error_code(const subinterp_error *err);
+
+/** Human-readable message (never NULL; "" only for a NULL err). For Python
+ *  exceptions this is str(exception). Valid until subinterp_error_free(). */
+SUBINTERP_API const char *subinterp_error_message(const subinterp_error *err);
+
+/** For SUBINTERP_ERR_PYTHON: the exception type's __module__, e.g.
+ *  "builtins". NULL for other errors. Valid until subinterp_error_free(). */
+SUBINTERP_API const char *subinterp_error_exc_module(const subinterp_error *err);
+
+/** For SUBINTERP_ERR_PYTHON: the exception type's __qualname__, e.g.
+ *  "ZeroDivisionError". NULL for other errors. */
+SUBINTERP_API const char *subinterp_error_exc_qualname(const subinterp_error *err);
+
+/** For SUBINTERP_ERR_PYTHON: the formatted exception as printed by
+ *  traceback.format_exception() (traceback, SyntaxError caret included).
+ *  NULL for other errors. */
+SUBINTERP_API const char *subinterp_error_traceback(const subinterp_error *err);
+
+/** Static name of a status code, e.g. "SUBINTERP_ERR_NOT_FOUND". */
+SUBINTERP_API const char *subinterp_status_name(subinterp_status status);
+
+/** Free an error. Accepts NULL. */
+SUBINTERP_API void subinterp_error_free(subinterp_error *err);
+
+/** Free a string or buffer the library allocated for the caller (e.g. by
+ *  subinterp_data_repr). Accepts NULL. */
+SUBINTERP_API void subinterp_free(void *ptr);
+
+/** An immutable, reference-counted value of the portable data model (see
+ *  "Portable data" below). Owns no Python object; may be used and freed on
+ *  any thread. */
+typedef struct subinterp_data subinterp_data;
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** How the library relates to CPython in this process. */
+typedef enum subinterp_runtime_mode {
+    /** Not started yet (or finalized). */
+    SUBINTERP_RUNTIME_NONE = 0,
+    /** The library initialized CPython: the host is not Python. */
+    SUBINTERP_RUNTIME_EMBED = 1,
+    /** CPython was already running (the library was loaded into Python). */
+    SUBINTERP_RUNTIME_ATTACH = 2,
+    /** subinterp_runtime_finalize() ran; CPython cannot be restarted. */
+    SUBINTERP_RUNTIME_FINALIZED = 3
+} subinterp_runtime_mode;
+
+/** Options for subinterp_runtime_init(). Initialize with
+ *  subinterp_runtime_options_init() and change only what you need. */
+typedef struct subinterp_runtime_options {
+    /** sizeof(subinterp_runtime_options) as compiled by the caller. */
+    uint32_t struct_size;
+    /** Python home (sys.prefix) to use in embed mode; NULL means the
+     *  environment variable SUBINTERP_PYTHON_HOME if set, else the prefix of
+     *  the CPython the library was built against. Copied; ignored in attach
+     *  mode. */
+    const char *python_home;
+    /** Import `site` at start-up (site-packages visible). Default 1. */
+    int import_site;
+    /** Let CPython install its signal handlers (SIGINT -> KeyboardInterrupt).
+     *  Default 0: a library should not take the host's signals. */
+    int install_signal_handlers;
+} subinterp_runtime_options;
+
+/** Fill `opts` with defaults. Returns SUBINTERP_ERR_INVALID_ARGUMENT if opts
+ *  is NULL. */
+SUBINTERP_API subinterp_status subinterp_runtime_options_init(subinterp_runtime_options *opts);
+
+/** Start the runtime explicitly. Optional: the first call that needs Python
+ *  starts it with default options.
+ *
+ *  If CPython is not running, initializes it with an isolated PyConfig (embed
+ *  mode) and releases the main interpreter's GIL so any thread can work. If
+ *  CPython is already running in this process, attaches to it (attach mode)
+ *  and never initializes or finalizes it; `opts` is then ignored.
+ *  `opts` may be NULL for defaults. Calling it again once started returns
+ *  SUBINTERP_OK if opts is NULL, and SUBINTERP_ERR_RUNTIME if options are
+ *  given (they can no longer apply). After finalize: SUBINTERP_ERR_RUNTIME. */
+SUBINTERP_API subinterp_status subinterp_runtime_init(const subinterp_runtime_options *opts,
+                                                      subinterp_error **err);
+
+/** Destroy every interpreter the library created and, in embed mode, finalize
+ *  CPython. Fails with SUBINTERP_ERR_BUSY (and changes nothing) if an
+ *  interpreter is running code. After success the runtime is
+ *  SUBINTERP_RUNTIME_FINALIZED and every later call that needs Python fails
+ *  with SUBINTERP_ERR_RUNTIME: CPython cannot be safely re-initialized.
+ *  Finalizing a runtime that never started is a no-op. */
+SUBINTERP_API subinterp_status subinterp_runtime_finalize(subinterp_error **err);
+
+/** The current mode. Never fails, never starts the runtime. */
+SUBINTERP_API subinterp_runtime_mode subinterp_runtime_get_mode(void);
+
+/* ------------------------------------------------------------------------ */
+/* Interpreter configuration                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Values of subinterp_config.gil (same values as CPython's). */
+enum {
+    SUBINTERP_GIL_DEFAULT = 0, /* CPython's default: shared */
+    SUBINTERP_GIL_SHARED = 1,  /* share the main interpreter's GIL */
+    SUBINTERP_GIL_OWN = 2      /* own GIL: runs in parallel */
+};
+
+/** Presets for subinterp_config_init(). */
+typedef enum subinterp_config_preset {
+    /** Own GIL, own obmalloc, no fork/exec/daemon threads, only
+     *  multi-phase extension modules. Runs in parallel. The default. */
+    SUBINTERP_CONFIG_ISOLATED = 0,
+    /** Everything CPython's legacy Py_NewInterpreter() gives: shared GIL,
+     *  main obmalloc, fork/exec/daemon threads allowed, any extension. */
+    SUBINTERP_CONFIG_LEGACY = 1
+} subinterp_config_preset;
+
+/** The seven fields of CPython's PyInterpreterConfig, after struct_size.
+ *  Boolean fields must be 0 or 1. */
+typedef struct subinterp_config {
+    uint32_t struct_size;
+    int use_main_obmalloc;
+    int allow_fork;
+    int allow_exec;
+    int allow_threads;
+    int allow_daemon_threads;
+    int check_multi_interp_extensions;
+    /** SUBINTERP_GIL_DEFAULT, SUBINTERP_GIL_SHARED or SUBINTERP_GIL_OWN. */
+    int gil;
+} subinterp_config;
+
+/** Static initializer equal to the ISOLATED preset. */
+#define SUBINTERP_CONFIG_INIT {sizeof(subinterp_config), 0, 0, 0, 1, 0, 1, SUBINTERP_GIL_OWN}
+
+/** Fill `config` with a preset (struct_size included). Returns
+ *  SUBINTERP_ERR_INVALID_ARGUMENT for NULL or an unknown preset. */
+SUBINTERP_API subinterp_status subinterp_config_init(subinterp_config *config,
+                                                     subinterp_config_preset preset);
+
+/** Check a config without creating anything: the same checks as
+ *  subinterp_create(). Rejects (SUBINTERP_ERR_CONFIG, message naming the
+ *  field): booleans other than 0/1; an unknown gil; use_main_obmalloc=1 with
+ *  an own GIL (CPython 3.12/3.13 wrongly accept it); use_main_obmalloc=0
+ *  without check_multi_interp_extensions=1; allow_daemon_threads=1 with
+ *  allow_threads=0. struct_size smaller than the first version of the struct
+ *  gives SUBINTERP_ERR_INVALID_ARGUMENT. */
+SUBINTERP_API subinterp_status subinterp_config_validate(const subinterp_config *config,
+                                                         subinterp_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Interpreters                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** Create a sub-interpreter. `config` may be NULL for the ISOLATED preset.
+ *  On success *id receives its id (> 0). Starts the runtime if needed. */
+SUBINTERP_API subinterp_status subinterp_create(const subinterp_config *config, int64_t *id,
+                                                subinterp_error **err);
+
+/** Destroy an interpreter created by subinterp_create(). Errors:
+ *  SUBINTERP_ERR_NOT_FOUND for an unknown or already destroyed id;
+ *  SUBINTERP_ERR_INVALID_ARGUMENT for the main interpreter;
+ *  SUBINTERP_ERR_BUSY while it runs code (on any thread, including a call from
+ *  inside itself) or has Python threads still alive (daemon threads of a
+ *  legacy interpreter). Non-daemon threading.Thread objects are joined first,
+ *  as CPython does. */
+SUBINTERP_API subinterp_status subinterp_destroy(int64_t id, subinterp_error **err);
+
+/** List the live interpreters this library knows: the main interpreter first,
+ *  then those made by subinterp_create() in creation order. Writes at most
+ *  `capacity` ids to `ids` (which may be NULL when capacity is 0) and the
+ *  total number to *count, so a caller can size a buffer with a first call. */
+SUBINTERP_API subinterp_status subinterp_list(int64_t *ids, size_t capacity, size_t *count,
+                                              subinterp_error **err);
+
+/** The main interpreter's id (0 in CPython). Starts the runtime if needed. */
+SUBINTERP_API subinterp_status subinterp_main_id(int64_t *id, subinterp_error **err);
+
+/** The id of the interpreter the calling thread is running Python code in
+ *  (e.g. when called from Python through a binding). A thread that runs no
+ *  Python code gets SUBINTERP_ERR_NOT_FOUND. */
+SUBINTERP_API subinterp_status subinterp_current_id(int64_t *id, subinterp_error **err);
+
+/** *running = 1 if the interpreter is executing a subinterp_exec or
+ *  subinterp_call right now (on any thread), else 0. */
+SUBINTERP_API subinterp_status subinterp_is_running(int64_t id, int *running,
+                                                    subinterp_error **err);
+
+/** The config the interpreter was created with. The caller sets
+ *  config->struct_size; only fields that fit in it are written. The main interpreter reports what CPython gives it:
+ *  use_main_obmalloc=1, allow_fork/exec/threads/daemon_threads=1,
+ *  check_multi_interp_extensions=0 and gil=SUBINTERP_GIL_OWN. */
+SUBINTERP_API subinterp_status subinterp_get_config(int64_t id, subinterp_config *config,
+                                                    subinterp_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Running code                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** Flags of subinterp_run_options.flags. */
+enum {
+    /** Capture sys.stdout of the run into the subinterp_output. */
+    SUBINTERP_RUN_CAPTURE_STDOUT = 1u << 0,
+    /** Capture sys.stderr of the run into the subinterp_output. */
+    SUBINTERP_RUN_CAPTURE_STDERR = 1u << 1
+};
+
+/** Options for subinterp_exec() and subinterp_call(). NULL means defaults. */
+typedef struct subinterp_run_options {
+    uint32_t struct_size;
+    /** SUBINTERP_RUN_* flags. Default 0. */
+    uint32_t flags;
+} subinterp_run_options;
+
+/** Fill `opts` with defaults (struct_size included). */
+SUBINTERP_API subinterp_status subinterp_run_options_init(subinterp_run_options *opts);
+
+/** Text captured from sys.stdout / sys.stderr during one run. Captures
+ *  writes through Python's sys.stdout/sys.stderr (print, sys.stdout.write,
+ *  logging to them), not writes to file descriptors 1 and 2 by C code. */
+typedef struct subinterp_output subinterp_output;
+
+/** Captured stdout as UTF-8 (lone surrogates backslash-escaped); *len gets
+ *  its length if len is not NULL. "" if not captured. Valid until freed. */
+SUBINTERP_API const char *subinterp_output_stdout(const subinterp_output *out, size_t *len);
+
+/** Captured stderr, as subinterp_output_stdout(). */
+SUBINTERP_API const char *subinterp_output_stderr(const subinterp_output *out, size_t *len);
+
+/** Free captured output. Accepts NULL. */
+SUBINTERP_API void subinterp_output_free(subinterp_output *out);
+
+/** Execute `source` (UTF-8 Python source) in the interpreter's __main__
+ *  module; names it defines persist for later calls. `opts` may be NULL.
+ *
+ *  If opts->flags asks for capture, `output` must not be NULL and *output
+ *  receives the captured text -- also when the code raised, so the output
+ *  printed before an exception is not lost. Otherwise `output` may be NULL.
+ *
+ *  Errors: SUBINTERP_ERR_PYTHON for an exception (SyntaxError and SystemExit
+ *  included; the interpreter stays usable); SUBINTERP_ERR_INVALID_ARGUMENT
+ *  for NULL source or invalid UTF-8; SUBINTERP_ERR_NOT_FOUND for a bad id. */
+SUBINTERP_API subinterp_status subinterp_exec(int64_t id, const char *source,
+                                              const subinterp_run_options *opts,
+                                              subinterp_output **output, subinterp_error **err);
+
+/** Call a Python callable in the interpreter and return its result.
+ *
+ *  `callable` is "module:qualname" (the module is imported, e.g.
+ *  "math:sqrt" or "json:JSONDecoder.decode") or "qualname", looked up in
+ *  __main__ and then in builtins (e.g. "f", "Class.method", "len").
+ *  `args` is a tuple or list of positional arguments, or NULL for none.
+ *  `kwargs` is a dict with str keys, or NULL for none. The result is
+ *  converted to portable data in the interpreter and *result receives a new
+ *  reference. `opts` and `output` are as for subinterp_exec().
+ *
+ *  Errors: as subinterp_exec(), plus SUBINTERP_ERR_NOT_SHAREABLE when the
+ *  result cannot be converted and SUBINTERP_ERR_INVALID_ARGUMENT for a
+ *  malformed callable name or wrong args/kwargs kinds. */
+SUBINTERP_API subinterp_status subinterp_call(int64_t id, const char *callable,
+                                              const subinterp_data *args,
+                                              const subinterp_data *kwargs,
+                                              const subinterp_run_options *opts,
+                                              subinterp_data **result,
+                                              subinterp_output **output, subinterp_error **err);
+
+/** Bind names in the interpreter's __main__ before running code (PEP 734's
+ *  Interpreter.prepare_main). `names` is a dict whose keys are str valid as
+ *  Python identifiers; each value is converted to a Python object in the
+ *  interpreter. All-or-nothing: on error no name is bound. */
+SUBINTERP_API subinterp_status subinterp_prepare_main(int64_t id, const subinterp_data *names,
+                                                      subinterp_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Portable data                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Kinds of portable data. Values are part of the ABI. */
+typedef enum subinterp_data_kind {
+    SUBINTERP_DATA_INVALID = -1, /* returned for a NULL pointer */
+    SUBINTERP_DATA_NONE = 0,
+    SUBINTERP_DATA_BOOL = 1,
+    SUBINTERP_DATA_INT = 2,
+    SUBINTERP_DATA_FLOAT = 3,
+    SUBINTERP_DATA_STR = 4,
+    SUBINTERP_DATA_BYTES = 5,
+    SUBINTERP_DATA_TUPLE = 6,
+    SUBINTERP_DATA_LIST = 7,
+    SUBINTERP_DATA_DICT = 8,
+    SUBINTERP_DATA_BUFFER = 9,
+    SUBINTERP_DATA_QUEUE = 10,
+    SUBINTERP_DATA_INTERPRETER = 11,
+    SUBINTERP_DATA_PICKLED = 12
+} subinterp_data_kind;
+
+/** New None. */
+SUBINTERP_API subinterp_status subinterp_data_new_none(subinterp_data **out, subinterp_error **err);
+/** New bool (any non-zero `value` is True). */
+SUBINTERP_API subinterp_status subinterp_data_new_bool(int value, subinterp_data **out,
+                                                       subinterp_error **err);
+/** New int from an int64_t. */
+SUBINTERP_API subinterp_status subinterp_data_new_int(int64_t value, subinterp_data **out,
+                                                      subinterp_error **err);
+/** New float (NaN, infinities and -0.0 are kept exactly). */
+SUBINTERP_API subinterp_status subinterp_data_new_float(double value, subinterp_data **out,
+                                                        subinterp_error **err);
+/** New str from `len` bytes of UTF-8 (embedded NULs allowed). Invalid UTF-8,
+ *  surrogate code points included, gives SUBINTERP_ERR_INVALID_ARGUMENT. */
+SUBINTERP_API subinterp_status subinterp_data_new_str(const char *utf8, size_t len,
+                                                      subinterp_data **out, subinterp_error **err);
+/** New bytes (copied). `bytes` may be NULL when len is 0. */
+SUBINTERP_API subinterp_status subinterp_data_new_bytes(const void *bytes, size_t len,
+                                                        subinterp_data **out, subinterp_error **err);
+/** New tuple of `len` items (borrowed; the tuple takes its own references). */
+SUBINTERP_API subinterp_status subinterp_data_new_tuple(const subinterp_data *const *items,
+                                                        size_t len, subinterp_data **out,
+                                                        subinterp_error **err);
+/** New list of `len` items, as subinterp_data_new_tuple(). */
+SUBINTERP_API subinterp_status subinterp_data_new_list(const subinterp_data *const *items,
+                                                       size_t len, subinterp_data **out,
+                                                       subinterp_error **err);
+/** New dict of `len` key/value pairs in insertion order. Keys must be
+ *  hashable kinds (none, bool, int, float, str, bytes, tuples of those); a
+ *  key equal to an earlier one gives SUBINTERP_ERR_INVALID_ARGUMENT. */
+SUBINTERP_API subinterp_status subinterp_data_new_dict(const subinterp_data *const *keys,
+                                                       const subinterp_data *const *values,
+                                                       size_t len, subinterp_data **out,
+                                                       subinterp_error **err);
+
+/** Add a reference; returns `data`. Accepts NULL (returns NULL). */
+SUBINTERP_API subinterp_data *subinterp_data_ref(const subinterp_data *data);
+/** Drop a reference. Accepts NULL. */
+SUBINTERP_API void subinterp_data_free(subinterp_data *data);
+
+/** The kind of `data`; SUBINTERP_DATA_INVALID for NULL. */
+SUBINTERP_API subinterp_data_kind subinterp_data_get_kind(const subinterp_data *data);
+/** Static name of a kind, e.g. "tuple". */
+SUBINTERP_API const char *subinterp_data_kind_name(subinterp_data_kind kind);
+
+/** Read a bool (0 or 1). SUBINTERP_ERR_TYPE for other kinds. */
+SUBINTERP_API subinterp_status subinterp_data_get_bool(const subinterp_data *data, int *value,
+                                                       subinterp_error **err);
+/** Read an int. SUBINTERP_ERR_OVERFLOW if it does not fit int64_t. */
+SUBINTERP_API subinterp_status subinterp_data_get_int(const subinterp_data *data, int64_t *value,
+                                                      subinterp_error **err);
+/** Read a float. */
+SUBINTERP_API subinterp_status subinterp_data_get_float(const subinterp_data *data, double *value,
+                                                        subinterp_error **err);
+/** Borrow a str's UTF-8 (NUL-terminated; *len excludes the NUL). Valid while
+ *  `data` lives. */
+SUBINTERP_API subinterp_status subinterp_data_get_str(const subinterp_data *data, const char **utf8,
+                                                      size_t *len, subinterp_error **err);
+/** Borrow a bytes value's contents. Valid while `data` lives. */
+SUBINTERP_API subinterp_status subinterp_data_get_bytes(const subinterp_data *data,
+                                                        const void **bytes, size_t *len,
+                                                        subinterp_error **err);
+/** Number of items of a tuple, list or dict. */
+SUBINTERP_API subinterp_status subinterp_data_get_len(const subinterp_data *data, size_t *len,
+                                                      subinterp_error **err);
+/** Borrow item `index` of a tuple or list (valid while the container lives;
+ *  take a reference with subinterp_data_ref to keep it longer). */
+SUBINTERP_API subinterp_status subinterp_data_get_item(const subinterp_data *data, size_t index,
+                                                       const subinterp_data **item,
+                                                       subinterp_error **err);
+/** Borrow the key and value of entry `index` of a dict, in insertion order.
+ *  Either out-pointer may be NULL. */
+SUBINTERP_API subinterp_status subinterp_data_get_entry(const subinterp_data *data, size_t index,
+                                                        const subinterp_data **key,
+                                                        const subinterp_data **value,
+                                                        subinterp_error **err);
+
+/** Structural equality: same kind and equal contents (floats compare by bit
+ *  pattern, so NaN equals the same NaN and -0.0 differs from 0.0). Returns 1
+ *  or 0; two NULLs are equal. */
+SUBINTERP_API int subinterp_data_equal(const subinterp_data *a, const subinterp_data *b);
+
+/** A debug representation in Python syntax, e.g. "(1, 'a', None)". *repr
+ *  receives a NUL-terminated string to free with subinterp_free(). */
+SUBINTERP_API subinterp_status subinterp_data_repr(const subinterp_data *data, char **repr,
+                                                   subinterp_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SUBINTERP_H */

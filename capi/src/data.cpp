@@ -1,0 +1,209 @@
+// subinterp_data_*: the portable value model through the C ABI.
+#include <cstdlib>
+#include <cstring>
+
+#include "guard.hpp"
+#include "subinterp/data.hpp"
+
+using subinterp::Data;
+using subinterp::DataPtr;
+using subinterp::capi::guarded;
+using subinterp::capi::require;
+
+static_assert(SUBINTERP_DATA_PICKLED == static_cast<int>(subinterp::DataKind::Pickled));
+static_assert(SUBINTERP_DATA_DICT == static_cast<int>(subinterp::DataKind::Dict));
+
+namespace {
+
+const Data* core(const subinterp_data* data) { return reinterpret_cast<const Data*>(data); }
+
+subinterp_data* handed_out(DataPtr data) { return reinterpret_cast<subinterp_data*>(data.release()); }
+
+// Runs a constructor and stores its new reference in *out.
+template <class Make>
+subinterp_status construct(subinterp_data** out, subinterp_error** err, Make&& make) {
+    return guarded(err, [&] {
+        subinterp_data*& result = require(out, "out");
+        result = handed_out(make());
+    });
+}
+
+const Data& require_data(const subinterp_data* data) { return require(core(data), "data"); }
+
+subinterp::DataItems items_from(const subinterp_data* const* items, size_t len) {
+    if (len > 0) require(items, "items");
+    subinterp::DataItems result;
+    result.reserve(len);
+    for (size_t i = 0; i < len; ++i) {
+        if (!items[i]) throw subinterp::Error(subinterp::ErrorCode::InvalidArgument, "items[" + std::to_string(i) + "] is NULL");
+        result.push_back(DataPtr::share(core(items[i])));
+    }
+    return result;
+}
+
+void require_index(size_t index, size_t size) {
+    if (index >= size) {
+        throw subinterp::Error(subinterp::ErrorCode::Index,
+                               "index " + std::to_string(index) + " out of range for length " + std::to_string(size));
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+subinterp_status subinterp_data_new_none(subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [] { return Data::none(); });
+}
+
+subinterp_status subinterp_data_new_bool(int value, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] { return Data::boolean(value != 0); });
+}
+
+subinterp_status subinterp_data_new_int(int64_t value, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] { return Data::integer(value); });
+}
+
+subinterp_status subinterp_data_new_float(double value, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] { return Data::floating(value); });
+}
+
+subinterp_status subinterp_data_new_str(const char* utf8, size_t len, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] {
+        if (len > 0) require(utf8, "utf8");
+        return Data::str(std::string_view(utf8 ? utf8 : "", len));
+    });
+}
+
+subinterp_status subinterp_data_new_bytes(const void* bytes, size_t len, subinterp_data** out,
+                                          subinterp_error** err) {
+    return construct(out, err, [&] {
+        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
+        return Data::bytes(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
+    });
+}
+
+subinterp_status subinterp_data_new_tuple(const subinterp_data* const* items, size_t len, subinterp_data** out,
+                                          subinterp_error** err) {
+    return construct(out, err, [&] { return Data::tuple(items_from(items, len)); });
+}
+
+subinterp_status subinterp_data_new_list(const subinterp_data* const* items, size_t len, subinterp_data** out,
+                                         subinterp_error** err) {
+    return construct(out, err, [&] { return Data::list(items_from(items, len)); });
+}
+
+subinterp_status subinterp_data_new_dict(const subinterp_data* const* keys, const subinterp_data* const* values,
+                                         size_t len, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] {
+        const subinterp::DataItems key_items = items_from(keys, len);
+        const subinterp::DataItems value_items = items_from(values, len);
+        subinterp::DataEntries entries;
+        entries.reserve(len);
+        for (size_t i = 0; i < len; ++i) entries.emplace_back(key_items[i], value_items[i]);
+        return Data::dict(std::move(entries));
+    });
+}
+
+subinterp_data* subinterp_data_ref(const subinterp_data* data) {
+    return handed_out(DataPtr::share(core(data)));
+}
+
+void subinterp_data_free(subinterp_data* data) { DataPtr::adopt(const_cast<Data*>(core(data))); }
+
+subinterp_data_kind subinterp_data_get_kind(const subinterp_data* data) {
+    return data ? static_cast<subinterp_data_kind>(core(data)->kind()) : SUBINTERP_DATA_INVALID;
+}
+
+const char* subinterp_data_kind_name(subinterp_data_kind kind) {
+    if (kind < SUBINTERP_DATA_NONE || kind > SUBINTERP_DATA_PICKLED) return "invalid";
+    return subinterp::kind_name(static_cast<subinterp::DataKind>(kind));
+}
+
+subinterp_status subinterp_data_get_bool(const subinterp_data* data, int* value, subinterp_error** err) {
+    return guarded(err, [&] {
+        int& out = require(value, "value");
+        out = require_data(data).as_bool() ? 1 : 0;
+    });
+}
+
+subinterp_status subinterp_data_get_int(const subinterp_data* data, int64_t* value, subinterp_error** err) {
+    return guarded(err, [&] {
+        int64_t& out = require(value, "value");
+        out = require_data(data).as_int();
+    });
+}
+
+subinterp_status subinterp_data_get_float(const subinterp_data* data, double* value, subinterp_error** err) {
+    return guarded(err, [&] {
+        double& out = require(value, "value");
+        out = require_data(data).as_float();
+    });
+}
+
+subinterp_status subinterp_data_get_str(const subinterp_data* data, const char** utf8, size_t* len,
+                                        subinterp_error** err) {
+    return guarded(err, [&] {
+        const char*& out = require(utf8, "utf8");
+        const std::string_view text = require_data(data).as_str();
+        out = text.data();  // std::string storage: NUL-terminated
+        if (len) *len = text.size();
+    });
+}
+
+subinterp_status subinterp_data_get_bytes(const subinterp_data* data, const void** bytes, size_t* len,
+                                          subinterp_error** err) {
+    return guarded(err, [&] {
+        subinterp::capi::require_non_null(bytes, "bytes");
+        const void*& out = *bytes;
+        size_t& size = require(len, "len");
+        const std::string_view contents = require_data(data).as_bytes();
+        out = contents.data();
+        size = contents.size();
+    });
+}
+
+subinterp_status subinterp_data_get_len(const subinterp_data* data, size_t* len, subinterp_error** err) {
+    return guarded(err, [&] {
+        size_t& out = require(len, "len");
+        out = require_data(data).size();
+    });
+}
+
+subinterp_status subinterp_data_get_item(const subinterp_data* data, size_t index, const subinterp_data** item,
+                                         subinterp_error** err) {
+    return guarded(err, [&] {
+        const subinterp_data*& out = require(item, "item");
+        const auto& items = require_data(data).items();
+        require_index(index, items.size());
+        out = reinterpret_cast<const subinterp_data*>(items[index].get());
+    });
+}
+
+subinterp_status subinterp_data_get_entry(const subinterp_data* data, size_t index, const subinterp_data** key,
+                                          const subinterp_data** value, subinterp_error** err) {
+    return guarded(err, [&] {
+        const auto& entries = require_data(data).entries();
+        require_index(index, entries.size());
+        if (key) *key = reinterpret_cast<const subinterp_data*>(entries[index].first.get());
+        if (value) *value = reinterpret_cast<const subinterp_data*>(entries[index].second.get());
+    });
+}
+
+int subinterp_data_equal(const subinterp_data* a, const subinterp_data* b) {
+    if (!a || !b) return a == b;
+    return core(a)->equals(*core(b)) ? 1 : 0;
+}
+
+subinterp_status subinterp_data_repr(const subinterp_data* data, char** repr, subinterp_error** err) {
+    return guarded(err, [&] {
+        char*& out = require(repr, "repr");
+        const std::string text = require_data(data).repr();
+        char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+        if (!copy) throw std::bad_alloc();
+        std::memcpy(copy, text.c_str(), text.size() + 1);
+        out = copy;
+    });
+}
+
+}  // extern "C"

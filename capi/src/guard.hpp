@@ -1,0 +1,53 @@
+// The boundary between the C++ core and C callers: every exported function
+// runs its body through guarded(), so no C++ exception crosses the ABI and
+// every failure becomes a status plus an optional subinterp_error.
+#pragma once
+
+#include <new>
+#include <string>
+
+#include "subinterp.h"
+#include "subinterp/error.hpp"
+
+struct subinterp_error {
+    subinterp::Error error;
+};
+
+namespace subinterp::capi {
+
+subinterp_status report(subinterp_error** err, const Error& error) noexcept;
+
+template <class Body>
+subinterp_status guarded(subinterp_error** err, Body&& body) noexcept {
+    try {
+        body();
+        return SUBINTERP_OK;
+    } catch (const Error& error) {
+        return report(err, error);
+    } catch (const std::bad_alloc&) {
+        return report(err, Error(ErrorCode::NoMemory, "out of memory"));
+    } catch (const std::exception& error) {
+        return report(err, Error(ErrorCode::Internal, std::string("internal error: ") + error.what()));
+    } catch (...) {
+        return report(err, Error(ErrorCode::Internal, "internal error: unknown C++ exception"));
+    }
+}
+
+// Throws Error(InvalidArgument) naming the argument if `pointer` is NULL.
+inline void require_non_null(const void* pointer, const char* name) {
+    if (!pointer) throw Error(ErrorCode::InvalidArgument, std::string("argument '") + name + "' is NULL");
+}
+
+// require_non_null(), then the pointee.
+template <class T>
+T& require(T* pointer, const char* name) {
+    require_non_null(pointer, name);
+    return *pointer;
+}
+
+// Checks a versioned struct's struct_size: at least its first version's
+// size, at most what this library knows.
+void require_struct_size(uint32_t struct_size, std::size_t first_version_size, std::size_t known_size,
+                         const char* name);
+
+}  // namespace subinterp::capi

@@ -1,0 +1,104 @@
+// The portable value model: immutable, reference-counted values that own no
+// PyObject, so they can be built, read and freed on any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace subinterp {
+
+// Values equal SUBINTERP_DATA_* of subinterp.h.
+enum class DataKind : int32_t {
+    None = 0,
+    Bool = 1,
+    Int = 2,
+    Float = 3,
+    Str = 4,
+    Bytes = 5,
+    Tuple = 6,
+    List = 7,
+    Dict = 8,
+    Buffer = 9,
+    Queue = 10,
+    Interpreter = 11,
+    Pickled = 12,
+};
+
+const char* kind_name(DataKind kind) noexcept;
+
+class Data;
+
+// Owning pointer to a Data, like boost::intrusive_ptr: the reference count
+// lives in the value so the C ABI can hand out plain pointers.
+class DataPtr {
+public:
+    DataPtr() = default;
+    static DataPtr adopt(Data* data) noexcept;        // takes over one reference
+    static DataPtr share(const Data* data) noexcept;  // adds a reference
+    DataPtr(const DataPtr& other) noexcept;
+    DataPtr(DataPtr&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
+    DataPtr& operator=(DataPtr other) noexcept;
+    ~DataPtr();
+
+    const Data* get() const noexcept { return data_; }
+    const Data& operator*() const noexcept { return *data_; }
+    const Data* operator->() const noexcept { return data_; }
+    explicit operator bool() const noexcept { return data_ != nullptr; }
+    Data* release() noexcept { return std::exchange(data_, nullptr); }
+
+private:
+    Data* data_ = nullptr;
+};
+
+using DataItems = std::vector<DataPtr>;
+using DataEntries = std::vector<std::pair<DataPtr, DataPtr>>;
+
+class Data {
+public:
+    static DataPtr none();
+    static DataPtr boolean(bool value);
+    static DataPtr integer(int64_t value);
+    static DataPtr floating(double value);
+    static DataPtr str(std::string_view utf8);  // throws InvalidArgument on bad UTF-8
+    static DataPtr bytes(std::string_view bytes);
+    static DataPtr tuple(DataItems items);
+    static DataPtr list(DataItems items);
+    static DataPtr dict(DataEntries entries);  // throws on unhashable or duplicate keys
+
+    DataKind kind() const noexcept { return kind_; }
+
+    // Typed accessors throw Error(Type) naming both kinds on a mismatch.
+    bool as_bool() const;
+    int64_t as_int() const;
+    double as_float() const;
+    std::string_view as_str() const;
+    std::string_view as_bytes() const;
+    const DataItems& items() const;      // tuple or list
+    const DataEntries& entries() const;  // dict
+    std::size_t size() const;            // tuple, list or dict
+
+    bool equals(const Data& other) const noexcept;
+    std::size_t hash() const noexcept;  // consistent with equals(); hashable kinds only
+    bool is_hashable() const noexcept;
+    std::string repr() const;
+
+    void retain() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() const noexcept;
+
+private:
+    using Value = std::variant<std::monostate, bool, int64_t, double, std::string, DataItems, DataEntries>;
+    Data(DataKind kind, Value value) : kind_(kind), value_(std::move(value)) {}
+    static DataPtr make(DataKind kind, Value value);
+    [[noreturn]] void wrong_kind(const char* wanted) const;
+
+    mutable std::atomic<uint32_t> refs_{1};
+    DataKind kind_;
+    Value value_;
+};
+
+}  // namespace subinterp

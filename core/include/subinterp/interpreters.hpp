@@ -1,0 +1,44 @@
+// The registry of interpreters: the one place that maps ids to interpreters,
+// creates them from a Config and destroys them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "subinterp/config.hpp"
+#include "subinterp/interpreter.hpp"
+
+namespace subinterp {
+
+class Interpreters {
+public:
+    explicit Interpreters(_is* main_state);
+    Interpreters(const Interpreters&) = delete;
+    Interpreters& operator=(const Interpreters&) = delete;
+
+    // Validates `config`, then creates an interpreter; returns its id.
+    int64_t create(const Config& config);
+
+    // Throws NotFound (unknown id), InvalidArgument (main) or Busy.
+    void destroy(int64_t id);
+
+    // Destroys every interpreter but main; Busy (destroying none) if any runs.
+    void destroy_all();
+
+    std::shared_ptr<Interpreter> find(int64_t id) const;  // throws NotFound
+    std::shared_ptr<Interpreter> main() const;
+    std::vector<int64_t> ids() const;  // main first, then creation order
+
+    // Id of the interpreter the calling thread is attached to, if any.
+    static std::optional<int64_t> current_id();
+
+private:
+    mutable std::mutex mutex_;
+    std::map<int64_t, std::shared_ptr<Interpreter>> by_id_;  // ids grow, so map order is creation order
+};
+
+}  // namespace subinterp

@@ -1,0 +1,296 @@
+#include "subinterp/data.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <unordered_set>
+
+#include "subinterp/error.hpp"
+#include "subinterp/utf8.hpp"
+
+namespace subinterp {
+
+const char* kind_name(DataKind kind) noexcept {
+    switch (kind) {
+        case DataKind::None: return "none";
+        case DataKind::Bool: return "bool";
+        case DataKind::Int: return "int";
+        case DataKind::Float: return "float";
+        case DataKind::Str: return "str";
+        case DataKind::Bytes: return "bytes";
+        case DataKind::Tuple: return "tuple";
+        case DataKind::List: return "list";
+        case DataKind::Dict: return "dict";
+        case DataKind::Buffer: return "buffer";
+        case DataKind::Queue: return "queue";
+        case DataKind::Interpreter: return "interpreter";
+        case DataKind::Pickled: return "pickled";
+    }
+    return "invalid";
+}
+
+// --- DataPtr ---------------------------------------------------------------
+
+DataPtr DataPtr::adopt(Data* data) noexcept {
+    DataPtr ptr;
+    ptr.data_ = data;
+    return ptr;
+}
+
+DataPtr DataPtr::share(const Data* data) noexcept {
+    if (data) data->retain();
+    return adopt(const_cast<Data*>(data));
+}
+
+DataPtr::DataPtr(const DataPtr& other) noexcept : data_(other.data_) {
+    if (data_) data_->retain();
+}
+
+DataPtr& DataPtr::operator=(DataPtr other) noexcept {
+    std::swap(data_, other.data_);
+    return *this;
+}
+
+DataPtr::~DataPtr() {
+    if (data_) data_->release();
+}
+
+void Data::release() const noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+// --- construction ------------------------------------------------------------
+
+DataPtr Data::make(DataKind kind, Value value) {
+    return DataPtr::adopt(new Data(kind, std::move(value)));
+}
+
+DataPtr Data::none() { return make(DataKind::None, std::monostate{}); }
+DataPtr Data::boolean(bool value) { return make(DataKind::Bool, value); }
+DataPtr Data::integer(int64_t value) { return make(DataKind::Int, value); }
+DataPtr Data::floating(double value) { return make(DataKind::Float, value); }
+DataPtr Data::bytes(std::string_view bytes) { return make(DataKind::Bytes, std::string(bytes)); }
+DataPtr Data::tuple(DataItems items) { return make(DataKind::Tuple, std::move(items)); }
+DataPtr Data::list(DataItems items) { return make(DataKind::List, std::move(items)); }
+
+DataPtr Data::str(std::string_view utf8) {
+    utf8::require_valid(utf8, "str");
+    return make(DataKind::Str, std::string(utf8));
+}
+
+namespace {
+
+struct DataHash {
+    std::size_t operator()(const Data* data) const noexcept { return data->hash(); }
+};
+struct DataEqual {
+    bool operator()(const Data* a, const Data* b) const noexcept { return a->equals(*b); }
+};
+
+}  // namespace
+
+DataPtr Data::dict(DataEntries entries) {
+    std::unordered_set<const Data*, DataHash, DataEqual> seen;
+    seen.reserve(entries.size());
+    for (const auto& [key, value] : entries) {
+        if (!key || !value) throw Error(ErrorCode::InvalidArgument, "dict key or value is NULL");
+        if (!key->is_hashable()) {
+            throw Error(ErrorCode::InvalidArgument,
+                        std::string("dict key of kind '") + kind_name(key->kind()) + "' is not hashable");
+        }
+        if (!seen.insert(key.get()).second) {
+            throw Error(ErrorCode::InvalidArgument, "duplicate dict key " + key->repr());
+        }
+    }
+    return make(DataKind::Dict, std::move(entries));
+}
+
+// --- access --------------------------------------------------------------------
+
+void Data::wrong_kind(const char* wanted) const {
+    throw Error(ErrorCode::Type, std::string("expected ") + wanted + ", got " + kind_name(kind_));
+}
+
+bool Data::as_bool() const {
+    if (kind_ != DataKind::Bool) wrong_kind("bool");
+    return std::get<bool>(value_);
+}
+
+int64_t Data::as_int() const {
+    if (kind_ != DataKind::Int) wrong_kind("int");
+    return std::get<int64_t>(value_);
+}
+
+double Data::as_float() const {
+    if (kind_ != DataKind::Float) wrong_kind("float");
+    return std::get<double>(value_);
+}
+
+std::string_view Data::as_str() const {
+    if (kind_ != DataKind::Str) wrong_kind("str");
+    return std::get<std::string>(value_);
+}
+
+std::string_view Data::as_bytes() const {
+    if (kind_ != DataKind::Bytes) wrong_kind("bytes");
+    return std::get<std::string>(value_);
+}
+
+const DataItems& Data::items() const {
+    if (kind_ != DataKind::Tuple && kind_ != DataKind::List) wrong_kind("tuple or list");
+    return std::get<DataItems>(value_);
+}
+
+const DataEntries& Data::entries() const {
+    if (kind_ != DataKind::Dict) wrong_kind("dict");
+    return std::get<DataEntries>(value_);
+}
+
+std::size_t Data::size() const {
+    if (kind_ == DataKind::Dict) return entries().size();
+    if (kind_ == DataKind::Tuple || kind_ == DataKind::List) return items().size();
+    wrong_kind("tuple, list or dict");
+}
+
+// --- equality, hashing, repr ----------------------------------------------------
+
+namespace {
+
+uint64_t float_bits(double value) {
+    uint64_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+}  // namespace
+
+bool Data::equals(const Data& other) const noexcept {
+    if (kind_ != other.kind_) return false;
+    switch (kind_) {
+        case DataKind::Float: return float_bits(std::get<double>(value_)) == float_bits(std::get<double>(other.value_));
+        case DataKind::Tuple:
+        case DataKind::List: {
+            const auto& a = std::get<DataItems>(value_);
+            const auto& b = std::get<DataItems>(other.value_);
+            if (a.size() != b.size()) return false;
+            for (std::size_t i = 0; i < a.size(); ++i) {
+                if (!a[i]->equals(*b[i])) return false;
+            }
+            return true;
+        }
+        case DataKind::Dict: {
+            const auto& a = std::get<DataEntries>(value_);
+            const auto& b = std::get<DataEntries>(other.value_);
+            if (a.size() != b.size()) return false;
+            for (std::size_t i = 0; i < a.size(); ++i) {
+                if (!a[i].first->equals(*b[i].first) || !a[i].second->equals(*b[i].second)) return false;
+            }
+            return true;
+        }
+        case DataKind::None: return true;
+        case DataKind::Bool: return std::get<bool>(value_) == std::get<bool>(other.value_);
+        case DataKind::Int: return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
+        case DataKind::Str:
+        case DataKind::Bytes: return std::get<std::string>(value_) == std::get<std::string>(other.value_);
+        default: return false;
+    }
+}
+
+bool Data::is_hashable() const noexcept {
+    switch (kind_) {
+        case DataKind::List:
+        case DataKind::Dict: return false;
+        case DataKind::Tuple:
+            for (const auto& item : std::get<DataItems>(value_)) {
+                if (!item->is_hashable()) return false;
+            }
+            return true;
+        default: return true;
+    }
+}
+
+std::size_t Data::hash() const noexcept {
+    std::size_t seed = static_cast<std::size_t>(kind_) * 0x9E3779B97F4A7C15ull;
+    const auto mix = [&seed](std::size_t h) { seed ^= h + 0x9E3779B97F4A7C15ull + (seed << 6) + (seed >> 2); };
+    switch (kind_) {
+        case DataKind::Bool: mix(std::get<bool>(value_)); break;
+        case DataKind::Int: mix(std::hash<int64_t>{}(std::get<int64_t>(value_))); break;
+        case DataKind::Float: mix(std::hash<uint64_t>{}(float_bits(std::get<double>(value_)))); break;
+        case DataKind::Str:
+        case DataKind::Bytes: mix(std::hash<std::string>{}(std::get<std::string>(value_))); break;
+        case DataKind::Tuple:
+            for (const auto& item : std::get<DataItems>(value_)) mix(item->hash());
+            break;
+        default: break;
+    }
+    return seed;
+}
+
+namespace {
+
+std::string repr_float(double value) {
+    if (std::isnan(value)) return "nan";
+    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    std::string text = buffer;
+    if (text.find_first_of(".en") == std::string::npos) text += ".0";
+    return text;
+}
+
+// Python-like quoting; non-ASCII bytes of str are kept as they are (UTF-8).
+std::string repr_text(std::string_view text, bool is_bytes) {
+    std::string out = is_bytes ? "b'" : "'";
+    for (unsigned char c : text) {
+        if (c == '\'' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F || (is_bytes && c >= 0x80)) {
+            char buffer[8];
+            std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
+            out += buffer;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "'";
+}
+
+}  // namespace
+
+std::string Data::repr() const {
+    switch (kind_) {
+        case DataKind::None: return "None";
+        case DataKind::Bool: return std::get<bool>(value_) ? "True" : "False";
+        case DataKind::Int: return std::to_string(std::get<int64_t>(value_));
+        case DataKind::Float: return repr_float(std::get<double>(value_));
+        case DataKind::Str: return repr_text(std::get<std::string>(value_), false);
+        case DataKind::Bytes: return repr_text(std::get<std::string>(value_), true);
+        case DataKind::Tuple:
+        case DataKind::List: {
+            const auto& items = std::get<DataItems>(value_);
+            const bool is_tuple = kind_ == DataKind::Tuple;
+            std::string out = is_tuple ? "(" : "[";
+            for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i]->repr();
+            if (is_tuple && items.size() == 1) out += ",";
+            return out + (is_tuple ? ")" : "]");
+        }
+        case DataKind::Dict: {
+            std::string out = "{";
+            const auto& entries = std::get<DataEntries>(value_);
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                out += (i ? ", " : "") + entries[i].first->repr() + ": " + entries[i].second->repr();
+            }
+            return out + "}";
+        }
+        default: return std::string("<") + kind_name(kind_) + ">";
+    }
+}
+
+}  // namespace subinterp

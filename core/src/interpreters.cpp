@@ -1,0 +1,110 @@
+#include "subinterp/interpreters.hpp"
+
+#include <Python.h>
+
+#include <string>
+
+#include "subinterp/error.hpp"
+#include "teardown.hpp"
+#include "thread_state.hpp"
+
+namespace subinterp {
+namespace {
+
+PyInterpreterConfig to_cpython(const Config& config) {
+    PyInterpreterConfig result{};
+    result.use_main_obmalloc = config.use_main_obmalloc;
+    result.allow_fork = config.allow_fork;
+    result.allow_exec = config.allow_exec;
+    result.allow_threads = config.allow_threads;
+    result.allow_daemon_threads = config.allow_daemon_threads;
+    result.check_multi_interp_extensions = config.check_multi_interp_extensions;
+    result.gil = config.gil;
+    return result;
+}
+
+// Creates with no thread state current: on 3.12.1 a failed
+// Py_NewInterpreterFromConfig does not re-acquire the caller's GIL.
+PyThreadState* new_interpreter(const Config& config) {
+    CallerDetach caller;
+    GilstateRestore gilstate;
+    const PyInterpreterConfig cpython_config = to_cpython(config);
+    PyThreadState* tstate = nullptr;
+    const PyStatus status = Py_NewInterpreterFromConfig(&tstate, &cpython_config);
+    if (PyStatus_Exception(status) || !tstate) {
+        std::string message = "CPython refused to create the interpreter";
+        if (status.err_msg) message += std::string(": ") + status.err_msg;
+        throw Error(ErrorCode::Config, message);
+    }
+    PyEval_SaveThread();  // keep it, detached, as this thread's cached state
+    return tstate;
+}
+
+}  // namespace
+
+Interpreters::Interpreters(_is* main_state) {
+    const auto main_id = PyInterpreterState_GetID(main_state);
+    by_id_.emplace(main_id, std::make_shared<Interpreter>(main_state, main_id, Config::main(), true));
+}
+
+int64_t Interpreters::create(const Config& config) {
+    config.validate();
+    PyThreadState* tstate = new_interpreter(config);
+    PyInterpreterState* state = PyThreadState_GetInterpreter(tstate);
+    const int64_t id = PyInterpreterState_GetID(state);
+    auto interpreter = std::make_shared<Interpreter>(state, id, config, false);
+    interpreter->adopt(tstate);
+    std::lock_guard lock(mutex_);
+    by_id_.emplace(id, std::move(interpreter));
+    return id;
+}
+
+void Interpreters::destroy(int64_t id) {
+    const auto interpreter = find(id);
+    if (interpreter->is_main()) throw Error(ErrorCode::InvalidArgument, "the main interpreter cannot be destroyed");
+    end_interpreter(*interpreter);
+    std::lock_guard lock(mutex_);
+    by_id_.erase(id);
+}
+
+void Interpreters::destroy_all() {
+    for (const int64_t id : ids()) {
+        if (find(id)->is_running()) {
+            throw Error(ErrorCode::Busy, "interpreter " + std::to_string(id) + " is running code");
+        }
+    }
+    for (const int64_t id : ids()) {
+        if (!find(id)->is_main()) destroy(id);
+    }
+}
+
+std::shared_ptr<Interpreter> Interpreters::find(int64_t id) const {
+    std::lock_guard lock(mutex_);
+    const auto found = by_id_.find(id);
+    if (found == by_id_.end()) throw Error(ErrorCode::NotFound, "no interpreter with id " + std::to_string(id));
+    return found->second;
+}
+
+std::shared_ptr<Interpreter> Interpreters::main() const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, interpreter] : by_id_) {
+        if (interpreter->is_main()) return interpreter;
+    }
+    throw Error(ErrorCode::Internal, "the main interpreter is not registered");
+}
+
+std::vector<int64_t> Interpreters::ids() const {
+    std::lock_guard lock(mutex_);
+    std::vector<int64_t> ids;
+    ids.reserve(by_id_.size());
+    for (const auto& [id, interpreter] : by_id_) ids.push_back(id);
+    return ids;
+}
+
+std::optional<int64_t> Interpreters::current_id() {
+    PyThreadState* tstate = current_thread_state();
+    if (!tstate) return std::nullopt;
+    return PyInterpreterState_GetID(PyThreadState_GetInterpreter(tstate));
+}
+
+}  // namespace subinterp

@@ -1,7 +1,10 @@
 /* Runs one CPU-bound pure-Python function in N isolated interpreters, one OS
  * thread each, and prints the speedup over running it in one interpreter.
  *
- *   parallel_speedup [N] [WORK]    N defaults to the number of cores
+ *   parallel_speedup [N] [WORK] [ROUNDS]
+ *
+ * N defaults to the number of cores, ROUNDS to 5; the speedup printed is the
+ * median over the rounds.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -64,12 +67,23 @@ static double run_parallel(job *jobs, int count) {
     return elapsed;
 }
 
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int count) {
+    qsort(values, count, sizeof *values, compare_doubles);
+    return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
 int main(int argc, char **argv) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int n = argc > 1 ? atoi(argv[1]) : (int)(cores > 0 ? cores : 2);
-    int64_t work = argc > 2 ? atoll(argv[2]) : 3000000;
-    if (n < 1 || n > 256) {
-        fprintf(stderr, "N must be 1..256\n");
+    int64_t work = argc > 2 ? atoll(argv[2]) : 2000000;
+    int rounds = argc > 3 ? atoi(argv[3]) : 5;
+    if (n < 1 || n > 256 || rounds < 1 || rounds > 100) {
+        fprintf(stderr, "usage: parallel_speedup [N 1..256] [WORK] [ROUNDS 1..100]\n");
         return 2;
     }
     subinterp_error *err = NULL;
@@ -79,19 +93,33 @@ int main(int argc, char **argv) {
         if (subinterp_create(NULL, &jobs[i].interpreter, &err) != SUBINTERP_OK) return fail("create", err);
         if (subinterp_exec(jobs[i].interpreter, kSource, NULL, NULL, &err) != SUBINTERP_OK) return fail("exec", err);
     }
-    printf("subinterp %s on CPython %s: %d isolated interpreters, %d cores, work(%lld)\n",
-           subinterp_version_string(), subinterp_python_version_string(), n, (int)cores, (long long)work);
+    printf("subinterp %s on CPython %s: %d isolated interpreters, %ld cores, work(%lld), %d rounds\n",
+           subinterp_version_string(), subinterp_python_version_string(), n, cores, (long long)work, rounds);
 
-    double one = run_parallel(jobs, 1);
-    double all = run_parallel(jobs, n);
-    if (one < 0 || all < 0) {
+    /* Warm up every interpreter once, then alternate 1-at-a-time and
+     * N-at-once rounds so machine noise hits both alike. */
+    if (run_parallel(jobs, n) < 0) {
         fprintf(stderr, "a job failed\n");
         return 1;
     }
-    printf("1 interpreter : %.3f s for 1 call\n", one);
-    printf("%d interpreters: %.3f s for %d calls at once\n", n, all, n);
-    printf("parallel speedup: %.2fx (ideal %dx; throughput %.2f calls/s vs %.2f)\n", n * one / all, n, n / all,
-           1 / one);
+    double one[100], all[100], speedup[100];
+    for (int r = 0; r < rounds; r++) {
+        one[r] = run_parallel(jobs, 1);
+        all[r] = run_parallel(jobs, n);
+        if (one[r] < 0 || all[r] < 0) {
+            fprintf(stderr, "a job failed\n");
+            return 1;
+        }
+        speedup[r] = n * one[r] / all[r];
+        printf("  round %d: 1 call %.3f s, %d calls at once %.3f s, speedup %.2fx\n", r + 1, one[r], n, all[r],
+               speedup[r]);
+    }
+    double speedup_median = median(speedup, rounds);
+    double one_median = median(one, rounds);
+    double all_median = median(all, rounds);
+    printf("median: 1 interpreter %.3f s per call; %d interpreters %.3f s for %d calls\n", one_median, n, all_median, n);
+    printf("parallel speedup: %.2fx with %d interpreters (ideal %dx, efficiency %.0f%%)\n", speedup_median, n, n,
+           100.0 * speedup_median / n);
 
     for (int i = 0; i < n; i++) {
         if (subinterp_destroy(jobs[i].interpreter, &err) != SUBINTERP_OK) return fail("destroy", err);

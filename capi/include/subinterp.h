@@ -156,7 +156,7 @@ typedef struct subinterp_data subinterp_data;
 
 /** How the library relates to CPython in this process. */
 typedef enum subinterp_runtime_mode {
-    /** Not started yet (or finalized). */
+    /** Not started yet (or finalized in attach mode). */
     SUBINTERP_RUNTIME_NONE = 0,
     /** The library initialized CPython: the host is not Python. */
     SUBINTERP_RUNTIME_EMBED = 1,
@@ -201,11 +201,18 @@ SUBINTERP_API subinterp_status subinterp_runtime_init(const subinterp_runtime_op
                                                       subinterp_error **err);
 
 /** Destroy every interpreter the library created and, in embed mode, finalize
- *  CPython. Fails with SUBINTERP_ERR_BUSY (and changes nothing) if an
- *  interpreter is running code. After success the runtime is
- *  SUBINTERP_RUNTIME_FINALIZED and every later call that needs Python fails
- *  with SUBINTERP_ERR_RUNTIME: CPython cannot be safely re-initialized.
- *  Finalizing a runtime that never started is a no-op. */
+ *  CPython. Fails with SUBINTERP_ERR_BUSY if an interpreter (main included)
+ *  is running code; interpreters are checked before any is destroyed. May be
+ *  called from any thread, but not concurrently with other calls.
+ *
+ *  Embed mode: afterwards the runtime is SUBINTERP_RUNTIME_FINALIZED and every
+ *  later call that needs Python fails with SUBINTERP_ERR_RUNTIME: CPython
+ *  cannot be safely re-initialized in one process. Attach mode: CPython
+ *  belongs to the host and keeps running; the mode returns to
+ *  SUBINTERP_RUNTIME_NONE and the next call attaches again. A host Python
+ *  must call this before it exits: Py_FinalizeEx aborts the process while
+ *  sub-interpreters are alive. Finalizing a runtime that never started is a
+ *  no-op. */
 SUBINTERP_API subinterp_status subinterp_runtime_finalize(subinterp_error **err);
 
 /** The current mode. Never fails, never starts the runtime. */
@@ -427,7 +434,9 @@ SUBINTERP_API subinterp_status subinterp_data_new_str(const char *utf8, size_t l
 /** New bytes (copied). `bytes` may be NULL when len is 0. */
 SUBINTERP_API subinterp_status subinterp_data_new_bytes(const void *bytes, size_t len,
                                                         subinterp_data **out, subinterp_error **err);
-/** New tuple of `len` items (borrowed; the tuple takes its own references). */
+/** New tuple of `len` items (borrowed; the tuple takes its own references).
+ *  Containers nest at most 200 levels deep (a scalar has depth 0): deeper
+ *  gives SUBINTERP_ERR_INVALID_ARGUMENT, as does a NULL item. */
 SUBINTERP_API subinterp_status subinterp_data_new_tuple(const subinterp_data *const *items,
                                                         size_t len, subinterp_data **out,
                                                         subinterp_error **err);
@@ -437,7 +446,9 @@ SUBINTERP_API subinterp_status subinterp_data_new_list(const subinterp_data *con
                                                        subinterp_error **err);
 /** New dict of `len` key/value pairs in insertion order. Keys must be
  *  hashable kinds (none, bool, int, float, str, bytes, tuples of those); a
- *  key equal to an earlier one gives SUBINTERP_ERR_INVALID_ARGUMENT. */
+ *  key equal to an earlier one gives SUBINTERP_ERR_INVALID_ARGUMENT. Keys
+ *  that differ here but are equal in Python (1, 1.0, True) are refused with
+ *  SUBINTERP_ERR_INVALID_ARGUMENT when the dict is converted to Python. */
 SUBINTERP_API subinterp_status subinterp_data_new_dict(const subinterp_data *const *keys,
                                                        const subinterp_data *const *values,
                                                        size_t len, subinterp_data **out,
@@ -466,7 +477,8 @@ SUBINTERP_API subinterp_status subinterp_data_get_float(const subinterp_data *da
  *  `data` lives. */
 SUBINTERP_API subinterp_status subinterp_data_get_str(const subinterp_data *data, const char **utf8,
                                                       size_t *len, subinterp_error **err);
-/** Borrow a bytes value's contents. Valid while `data` lives. */
+/** Borrow a bytes value's contents and length (`len` must not be NULL: bytes
+ *  have no terminator). Valid while `data` lives. */
 SUBINTERP_API subinterp_status subinterp_data_get_bytes(const subinterp_data *data,
                                                         const void **bytes, size_t *len,
                                                         subinterp_error **err);
@@ -486,11 +498,13 @@ SUBINTERP_API subinterp_status subinterp_data_get_entry(const subinterp_data *da
                                                         subinterp_error **err);
 
 /** Structural equality: same kind and equal contents (floats compare by bit
- *  pattern, so NaN equals the same NaN and -0.0 differs from 0.0). Returns 1
- *  or 0; two NULLs are equal. */
+ *  pattern, so NaN equals the same NaN and -0.0 differs from 0.0; dicts
+ *  compare entry by entry in insertion order; 1, 1.0 and True differ).
+ *  Returns 1 or 0; two NULLs are equal. */
 SUBINTERP_API int subinterp_data_equal(const subinterp_data *a, const subinterp_data *b);
 
-/** A debug representation in Python syntax, e.g. "(1, 'a', None)". *repr
+/** A debug representation in Python syntax, e.g. "(1, 'a', None)", equal to
+ *  Python's repr() for ASCII text and all numbers. *repr
  *  receives a NUL-terminated string to free with subinterp_free(). */
 SUBINTERP_API subinterp_status subinterp_data_repr(const subinterp_data *data, char **repr,
                                                    subinterp_error **err);

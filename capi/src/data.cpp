@@ -30,12 +30,13 @@ subinterp_status construct(subinterp_data** out, subinterp_error** err, Make&& m
 
 const Data& require_data(const subinterp_data* data) { return require(core(data), "data"); }
 
-subinterp::DataItems items_from(const subinterp_data* const* items, size_t len) {
-    if (len > 0) require(items, "items");
+subinterp::DataItems items_from(const subinterp_data* const* items, size_t len, const char* name) {
+    if (len > 0) subinterp::capi::require_non_null(items, name);
     subinterp::DataItems result;
     result.reserve(len);
     for (size_t i = 0; i < len; ++i) {
-        if (!items[i]) throw subinterp::Error(subinterp::ErrorCode::InvalidArgument, "items[" + std::to_string(i) + "] is NULL");
+        if (!items[i]) throw subinterp::Error(subinterp::ErrorCode::InvalidArgument,
+                                   std::string(name) + "[" + std::to_string(i) + "] is NULL");
         result.push_back(DataPtr::share(core(items[i])));
     }
     return result;
@@ -85,19 +86,19 @@ subinterp_status subinterp_data_new_bytes(const void* bytes, size_t len, subinte
 
 subinterp_status subinterp_data_new_tuple(const subinterp_data* const* items, size_t len, subinterp_data** out,
                                           subinterp_error** err) {
-    return construct(out, err, [&] { return Data::tuple(items_from(items, len)); });
+    return construct(out, err, [&] { return Data::tuple(items_from(items, len, "items")); });
 }
 
 subinterp_status subinterp_data_new_list(const subinterp_data* const* items, size_t len, subinterp_data** out,
                                          subinterp_error** err) {
-    return construct(out, err, [&] { return Data::list(items_from(items, len)); });
+    return construct(out, err, [&] { return Data::list(items_from(items, len, "items")); });
 }
 
 subinterp_status subinterp_data_new_dict(const subinterp_data* const* keys, const subinterp_data* const* values,
                                          size_t len, subinterp_data** out, subinterp_error** err) {
     return construct(out, err, [&] {
-        const subinterp::DataItems key_items = items_from(keys, len);
-        const subinterp::DataItems value_items = items_from(values, len);
+        const subinterp::DataItems key_items = items_from(keys, len, "keys");
+        const subinterp::DataItems value_items = items_from(values, len, "values");
         subinterp::DataEntries entries;
         entries.reserve(len);
         for (size_t i = 0; i < len; ++i) entries.emplace_back(key_items[i], value_items[i]);

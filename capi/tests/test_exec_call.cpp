@@ -394,3 +394,37 @@ TEST_F(Capture, BadOptions) {
     EXPECT_EQ(n, 0u);
     subinterp_output_free(nullptr);
 }
+
+// Keys distinct in the data model can be one key in Python; converting such a
+// dict refuses instead of silently dropping entries.
+TEST_F(Call, DictKeysEqualInPythonAreRefused) {
+    Data one = make_int(1);
+    Data truth = make_bool(true);
+    Data one_float = make_float(1.0);
+    Data a = make_str("a");
+    Data b = make_str("b");
+    for (const subinterp_data* second : {truth.get(), one_float.get()}) {
+        Data dict = make_dict({one.get(), second}, {a.get(), b.get()});
+        Data args = make_tuple({dict.get()});
+        Err e;
+        subinterp_data* result = nullptr;
+        EXPECT_EQ(subinterp_call(id_, "len", args.get(), nullptr, nullptr, &result, nullptr, e.out()),
+                  SUBINTERP_ERR_INVALID_ARGUMENT);
+        EXPECT_NE(e.message().find("equals an earlier key"), std::string::npos) << e.message();
+    }
+}
+
+// subinterp_data_repr matches CPython's repr() for numbers and ASCII text.
+TEST_F(Call, ReprMatchesCPython) {
+    std::vector<Data> values;
+    for (double v : {0.1, 1e16, 1e15, 1e-5, 0.0001, -1.5e-300, 123.456, 2.0 / 3, 1e22, 5e-324, -0.0, 1.0, 1e100}) {
+        values.push_back(make_float(v));
+    }
+    for (const char* s : {"it's", "say \"hi\"", "both ' \"", "tab\there", "\\", "\x01\x7f"}) values.push_back(make_str(s));
+    values.push_back(make_bytes(std::string("\0a'\xff\"", 5)));
+    values.push_back(make_int(INT64_MIN));
+    for (const Data& value : values) {
+        Data args = make_tuple({value.get()});
+        EXPECT_EQ(repr(value.get()), as_str(call(id_, "repr", args.get()).get()));
+    }
+}

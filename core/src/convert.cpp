@@ -35,14 +35,19 @@ PyRef dict_to_python(const Data& data, int depth) {
     for (const auto& [key, value] : data.entries()) {
         PyRef py_key = to_python_at(*key, depth + 1);
         PyRef py_value = to_python_at(*value, depth + 1);
+        const Py_ssize_t size_before = PyDict_GET_SIZE(dict.get());
         if (PyDict_SetItem(dict.get(), py_key.get(), py_value.get()) < 0) throw_python_error();
+        if (PyDict_GET_SIZE(dict.get()) == size_before) {
+            throw Error(ErrorCode::InvalidArgument, "dict key " + key->repr() +
+                                                        " equals an earlier key in Python (e.g. 1, 1.0 and True)");
+        }
     }
     return dict;
 }
 
 PyRef to_python_at(const Data& data, int depth) {
-    if (depth > kMaxDataDepth) {
-        throw Error(ErrorCode::NotShareable, "data nested deeper than " + std::to_string(kMaxDataDepth) + " levels");
+    if (depth > Data::kMaxDepth) {
+        throw Error(ErrorCode::NotShareable, "data nested deeper than " + std::to_string(Data::kMaxDepth) + " levels");
     }
     switch (data.kind()) {
         case DataKind::None: return PyRef::borrow(Py_None);
@@ -118,9 +123,9 @@ DataPtr dict_from_python(PyObject* object, int depth) {
 }
 
 DataPtr from_python_at(PyObject* object, int depth) {
-    if (depth > kMaxDataDepth) {
+    if (depth > Data::kMaxDepth) {
         throw Error(ErrorCode::NotShareable,
-                    "object nested deeper than " + std::to_string(kMaxDataDepth) + " levels (or self-referencing)");
+                    "object nested deeper than " + std::to_string(Data::kMaxDepth) + " levels (or self-referencing)");
     }
     if (object == Py_None) return Data::none();
     if (PyBool_Check(object)) return Data::boolean(object == Py_True);

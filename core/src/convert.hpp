@@ -9,15 +9,13 @@
 
 namespace subinterp {
 
-// Containers nested deeper than this are refused (this also bounds
-// self-referencing containers).
-inline constexpr int kMaxDataDepth = 200;
-
-// A new Python object equal to `data`. Throws Error.
+// A new Python object equal to `data`. Throws Error; InvalidArgument for a
+// dict whose distinct keys are equal in Python (1, 1.0 and True).
 PyRef to_python(const Data& data);
 
 // Portable data equal to `object`. Throws Error(NotShareable) for objects
-// outside the model, Error(Overflow) for ints beyond 64 bits.
+// outside the model or nested deeper than Data::kMaxDepth, Error(Overflow)
+// for ints beyond 64 bits.
 DataPtr from_python(PyObject* object);
 
 }  // namespace subinterp

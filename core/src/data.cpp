@@ -1,6 +1,9 @@
 #include "subinterp/data.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <unordered_set>
@@ -61,8 +64,21 @@ void Data::release() const noexcept {
 
 // --- construction ------------------------------------------------------------
 
-DataPtr Data::make(DataKind kind, Value value) {
-    return DataPtr::adopt(new Data(kind, std::move(value)));
+DataPtr Data::make(DataKind kind, Value value, int depth) {
+    return DataPtr::adopt(new Data(kind, std::move(value), depth));
+}
+
+int Data::container_depth(const DataItems& items) {
+    int deepest = 0;
+    for (const auto& item : items) {
+        if (!item) throw Error(ErrorCode::InvalidArgument, "container item is NULL");
+        deepest = std::max(deepest, item->depth());
+    }
+    if (deepest + 1 > kMaxDepth) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "containers nest deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    return deepest + 1;
 }
 
 DataPtr Data::none() { return make(DataKind::None, std::monostate{}); }
@@ -70,8 +86,15 @@ DataPtr Data::boolean(bool value) { return make(DataKind::Bool, value); }
 DataPtr Data::integer(int64_t value) { return make(DataKind::Int, value); }
 DataPtr Data::floating(double value) { return make(DataKind::Float, value); }
 DataPtr Data::bytes(std::string_view bytes) { return make(DataKind::Bytes, std::string(bytes)); }
-DataPtr Data::tuple(DataItems items) { return make(DataKind::Tuple, std::move(items)); }
-DataPtr Data::list(DataItems items) { return make(DataKind::List, std::move(items)); }
+DataPtr Data::tuple(DataItems items) {
+    const int depth = container_depth(items);
+    return make(DataKind::Tuple, std::move(items), depth);
+}
+
+DataPtr Data::list(DataItems items) {
+    const int depth = container_depth(items);
+    return make(DataKind::List, std::move(items), depth);
+}
 
 DataPtr Data::str(std::string_view utf8) {
     utf8::require_valid(utf8, "str");
@@ -92,8 +115,12 @@ struct DataEqual {
 DataPtr Data::dict(DataEntries entries) {
     std::unordered_set<const Data*, DataHash, DataEqual> seen;
     seen.reserve(entries.size());
+    DataItems keys_and_values;
+    keys_and_values.reserve(entries.size() * 2);
     for (const auto& [key, value] : entries) {
         if (!key || !value) throw Error(ErrorCode::InvalidArgument, "dict key or value is NULL");
+        keys_and_values.push_back(key);
+        keys_and_values.push_back(value);
         if (!key->is_hashable()) {
             throw Error(ErrorCode::InvalidArgument,
                         std::string("dict key of kind '") + kind_name(key->kind()) + "' is not hashable");
@@ -102,7 +129,8 @@ DataPtr Data::dict(DataEntries entries) {
             throw Error(ErrorCode::InvalidArgument, "duplicate dict key " + key->repr());
         }
     }
-    return make(DataKind::Dict, std::move(entries));
+    const int depth = container_depth(keys_and_values);
+    return make(DataKind::Dict, std::move(entries), depth);
 }
 
 // --- access --------------------------------------------------------------------
@@ -228,21 +256,53 @@ std::size_t Data::hash() const noexcept {
 
 namespace {
 
+// Python's repr(float): the shortest digits that read back exactly, in
+// positional notation for exponents -4..15 and scientific notation otherwise.
 std::string repr_float(double value) {
     if (std::isnan(value)) return "nan";
     if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    char buffer[40];
+    for (int precision = 0; precision <= 17; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*e", precision, value);
+        if (std::strtod(buffer, nullptr) == value) break;
+    }
+    // buffer is "[-]d[.ddd]e[+-]XX": split into sign, digits and exponent.
     std::string text = buffer;
-    if (text.find_first_of(".en") == std::string::npos) text += ".0";
-    return text;
+    const std::size_t e = text.find('e');
+    const int exponent = std::stoi(text.substr(e + 1));
+    const bool negative = text[0] == '-';
+    std::string digits;
+    for (char c : text.substr(0, e)) {
+        if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+    }
+    std::string out = negative ? "-" : "";
+    if (exponent >= -4 && exponent < 16) {
+        const int point = exponent + 1;  // digits before the decimal point
+        if (point <= 0) {
+            out += "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+        } else if (point >= static_cast<int>(digits.size())) {
+            out += digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0') + ".0";
+        } else {
+            out += digits.substr(0, point) + "." + digits.substr(point);
+        }
+        return out;
+    }
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char exponent_text[16];
+    std::snprintf(exponent_text, sizeof exponent_text, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    return out + exponent_text;
 }
 
-// Python-like quoting; non-ASCII bytes of str are kept as they are (UTF-8).
+// Python-like quoting: single quotes unless the text has a single quote and no
+// double quote; non-ASCII characters of a str are kept as they are (UTF-8).
 std::string repr_text(std::string_view text, bool is_bytes) {
-    std::string out = is_bytes ? "b'" : "'";
+    const bool use_double = text.find('\'') != std::string_view::npos && text.find('"') == std::string_view::npos;
+    const char quote = use_double ? '"' : '\'';
+    std::string out = is_bytes ? "b" : "";
+    out += quote;
     for (unsigned char c : text) {
-        if (c == '\'' || c == '\\') {
+        if (c == quote || c == '\\') {
             out += '\\';
             out += static_cast<char>(c);
         } else if (c == '\n') {
@@ -259,7 +319,7 @@ std::string repr_text(std::string_view text, bool is_bytes) {
             out += static_cast<char>(c);
         }
     }
-    return out + "'";
+    return out + quote;
 }
 
 }  // namespace

@@ -60,6 +60,12 @@ using DataEntries = std::vector<std::pair<DataPtr, DataPtr>>;
 
 class Data {
 public:
+    // Containers nest at most this deep (a scalar has depth 0). Every walk
+    // over a value -- destruction, repr, equality, conversion -- recurses, so
+    // the limit is what keeps them off the end of the stack; it also bounds
+    // self-referencing Python containers.
+    static constexpr int kMaxDepth = 200;
+
     static DataPtr none();
     static DataPtr boolean(bool value);
     static DataPtr integer(int64_t value);
@@ -69,6 +75,8 @@ public:
     static DataPtr tuple(DataItems items);
     static DataPtr list(DataItems items);
     static DataPtr dict(DataEntries entries);  // throws on unhashable or duplicate keys
+    // Containers throw Error(InvalidArgument) on a null item or when nesting
+    // deeper than kMaxDepth.
 
     DataKind kind() const noexcept { return kind_; }
 
@@ -82,6 +90,7 @@ public:
     const DataEntries& entries() const;  // dict
     std::size_t size() const;            // tuple, list or dict
 
+    int depth() const noexcept { return depth_; }
     bool equals(const Data& other) const noexcept;
     std::size_t hash() const noexcept;  // consistent with equals(); hashable kinds only
     bool is_hashable() const noexcept;
@@ -92,12 +101,14 @@ public:
 
 private:
     using Value = std::variant<std::monostate, bool, int64_t, double, std::string, DataItems, DataEntries>;
-    Data(DataKind kind, Value value) : kind_(kind), value_(std::move(value)) {}
-    static DataPtr make(DataKind kind, Value value);
+    Data(DataKind kind, Value value, int depth) : kind_(kind), depth_(depth), value_(std::move(value)) {}
+    static DataPtr make(DataKind kind, Value value, int depth = 0);
+    static int container_depth(const DataItems& items);
     [[noreturn]] void wrong_kind(const char* wanted) const;
 
     mutable std::atomic<uint32_t> refs_{1};
     DataKind kind_;
+    int depth_;
     Value value_;
 };
 

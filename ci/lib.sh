@@ -1,0 +1,34 @@
+# Shared by the ci/ scripts: paths, logging, and finding the CPython builds.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_ROOT=${SUBINTERP_BUILD_ROOT:-$ROOT/build}
+# The CPython series the project supports and tests; newest last.
+PYTHON_SERIES=(3.12 3.13)
+
+log() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+pyenv_root() { echo "${PYENV_ROOT:-$HOME/.pyenv}"; }
+
+# Newest installed pyenv build of a series, e.g. "3.13" -> /root/.pyenv/versions/3.13.0/bin/python3
+python_for() {
+  local series=$1 best="" v
+  for dir in "$(pyenv_root)"/versions/"$series".*; do
+    [[ -x $dir/bin/python3 ]] || continue
+    v=${dir##*/}
+    [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || continue
+    if [[ -z $best ]] || [[ $(printf '%s\n%s\n' "${best##*/versions/}" "$v" | sort -V | tail -1) == "$v" ]]; then
+      best=$dir
+    fi
+  done
+  [[ -n $best ]] || return 1
+  echo "${best%/}/bin/python3"
+}
+
+build_dir_for() { # series [variant]
+  echo "$BUILD_ROOT/py$1${2:+-$2}"
+}
+
+jobs() { nproc 2>/dev/null || echo 2; }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "config.hpp"
 #include "guard.hpp"
 #include "subinterp/execution.hpp"
 #include "subinterp/runtime.hpp"
@@ -10,10 +11,6 @@ struct subinterp_output {
     subinterp::Output output;
 };
 
-namespace subinterp::capi {
-Config config_from(const subinterp_config* config);
-void config_to(const Config& from, subinterp_config& to);
-}  // namespace subinterp::capi
 
 using subinterp::capi::guarded;
 using subinterp::capi::require;

@@ -1,6 +1,7 @@
 // Versions, runtime start/finalize and interpreter configs.
 #include <cstddef>
 
+#include "config.hpp"
 #include "guard.hpp"
 #include "subinterp/runtime.hpp"
 
@@ -15,30 +16,22 @@ constexpr std::size_t kConfigV1 = offsetof(subinterp_config, gil) + sizeof(int);
 
 subinterp::Config to_core(const subinterp_config& config) {
     require_struct_size(config.struct_size, kConfigV1, sizeof(subinterp_config), "subinterp_config");
-    return subinterp::Config{config.use_main_obmalloc,    config.allow_fork,
-                             config.allow_exec,           config.allow_threads,
-                             config.allow_daemon_threads, config.check_multi_interp_extensions,
-                             config.gil};
+    subinterp::Config result;
+    subinterp::copy_config_fields(config, result);
+    return result;
 }
 
 }  // namespace
 
 namespace subinterp::capi {
 
-// Shared with interpreters.cpp.
 Config config_from(const subinterp_config* config) {
     return config ? to_core(*config) : Config::isolated();
 }
 
 void config_to(const Config& from, subinterp_config& to) {
     require_struct_size(to.struct_size, kConfigV1, sizeof(subinterp_config), "subinterp_config");
-    to.use_main_obmalloc = from.use_main_obmalloc;
-    to.allow_fork = from.allow_fork;
-    to.allow_exec = from.allow_exec;
-    to.allow_threads = from.allow_threads;
-    to.allow_daemon_threads = from.allow_daemon_threads;
-    to.check_multi_interp_extensions = from.check_multi_interp_extensions;
-    to.gil = from.gil;
+    copy_config_fields(from, to);
 }
 
 }  // namespace subinterp::capi

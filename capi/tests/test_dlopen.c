@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "subinterp.h"
+#include "check.h"
 
 /* Every function this host calls. */
 #define SUBINTERP_FUNCTIONS(X)          \
@@ -59,8 +60,6 @@ static struct {
 #undef DECLARE_POINTER
 } api;
 
-static int checks = 0;
-
 static int report_failure(const char *file, int line, const char *what, const subinterp_error *err) {
     fprintf(stderr, "dlopen: FAILED at %s:%d: %s\n", file, line, what);
     if (err && api.subinterp_error_code) {
@@ -71,41 +70,6 @@ static int report_failure(const char *file, int line, const char *what, const su
     return 1;
 }
 
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        checks++;                                                                         \
-        if (!(cond)) return report_failure(__FILE__, __LINE__, #cond, NULL);              \
-    } while (0)
-
-/* Also prints the error of the last call (the variable `err` in scope). */
-#define CHECK_OK(call)                                                                    \
-    do {                                                                                  \
-        subinterp_status check_status_ = (call);                                          \
-        checks++;                                                                         \
-        if (check_status_ != SUBINTERP_OK) return report_failure(__FILE__, __LINE__, #call, err); \
-    } while (0)
-
-#define CHECK_STR(actual, expected)                                                        \
-    do {                                                                                  \
-        const char *check_actual_ = (actual);                                             \
-        checks++;                                                                         \
-        if (!check_actual_ || strcmp(check_actual_, (expected)) != 0) {                   \
-            fprintf(stderr, "  got \"%s\", expected \"%s\"\n",                            \
-                    check_actual_ ? check_actual_ : "(NULL)", (expected));                \
-            return report_failure(__FILE__, __LINE__, #actual " == \"" expected "\"", NULL); \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_CONTAINS(haystack, needle)                                                   \
-    do {                                                                                  \
-        const char *check_haystack_ = (haystack);                                         \
-        checks++;                                                                         \
-        if (!check_haystack_ || !strstr(check_haystack_, (needle))) {                     \
-            fprintf(stderr, "  \"%s\" not found in:\n%s\n", (needle),                     \
-                    check_haystack_ ? check_haystack_ : "(NULL)");                        \
-            return report_failure(__FILE__, __LINE__, #haystack " contains \"" needle "\"", NULL); \
-        }                                                                                 \
-    } while (0)
 
 /* dlsym() with a clear message; also checks the symbol is the SUBINTERP_1.0
  * version, the one a host built today binds to. */

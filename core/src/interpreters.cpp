@@ -13,13 +13,7 @@ namespace {
 
 PyInterpreterConfig to_cpython(const Config& config) {
     PyInterpreterConfig result{};
-    result.use_main_obmalloc = config.use_main_obmalloc;
-    result.allow_fork = config.allow_fork;
-    result.allow_exec = config.allow_exec;
-    result.allow_threads = config.allow_threads;
-    result.allow_daemon_threads = config.allow_daemon_threads;
-    result.check_multi_interp_extensions = config.check_multi_interp_extensions;
-    result.gil = config.gil;
+    copy_config_fields(config, result);
     return result;
 }
 

@@ -6,6 +6,20 @@ namespace subinterp {
 
 enum class Gil : int { Default = 0, Shared = 1, Own = 2 };
 
+// Copies the seven fields between any two structs that name them alike:
+// Config, the C ABI's subinterp_config and CPython's PyInterpreterConfig.
+// The one place that lists them.
+template <class From, class To>
+void copy_config_fields(const From& from, To& to) {
+    to.use_main_obmalloc = from.use_main_obmalloc;
+    to.allow_fork = from.allow_fork;
+    to.allow_exec = from.allow_exec;
+    to.allow_threads = from.allow_threads;
+    to.allow_daemon_threads = from.allow_daemon_threads;
+    to.check_multi_interp_extensions = from.check_multi_interp_extensions;
+    to.gil = from.gil;
+}
+
 struct Config {
     int use_main_obmalloc = 0;
     int allow_fork = 0;

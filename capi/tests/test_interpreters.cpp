@@ -1,6 +1,10 @@
 // Interpreter lifecycle through the C ABI: configs, create, list, destroy,
 // ids, running state, and every way a caller can get them wrong.
 #include <dlfcn.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include <atomic>
 #include <string>
@@ -334,6 +338,24 @@ TEST(Interpreters, DestroyFromAnotherThreadAfterThreadingImport) {
         Err e;
         EXPECT_OK(subinterp_destroy(id, e.out()), e);
     }).join();
+}
+
+// Destroy used to run threading._shutdown() before Py_EndInterpreter ran it
+// again, and on 3.12 the second call failed an assertion ("Exception ignored
+// in threading._shutdown"). Nothing may be reported while destroying.
+TEST(Interpreters, DestroyAfterThreadingImportReportsNothing) {
+    char path[] = "/tmp/subinterp-stderr-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    const int64_t id = create();
+    exec_ok(id, std::string("import sys, threading, asyncio\nsys.stderr = open('") + path + "', 'w', buffering=1)\n");
+    Err e;
+    ASSERT_OK(subinterp_destroy(id, e.out()), e);
+    std::ifstream written(path);
+    const std::string reported((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(reported, "");
+    unlink(path);
 }
 
 TEST(Interpreters, NonDaemonThreadsAreJoinedOnDestroy) {

@@ -13,12 +13,25 @@
 namespace subinterp {
 namespace {
 
-// As Py_EndInterpreter would, but before it, so a failure is ours to report.
+// Joins the interpreter's non-daemon threading.Thread threads before we
+// count what is left. Not threading._shutdown(): Py_EndInterpreter calls that
+// itself, and on 3.12 a second call fails an assertion.
 void join_threading_threads() {
     PyRef name(PyUnicode_FromString("threading"));
-    PyRef module(name ? PyImport_GetModule(name.get()) : nullptr);
-    if (module) {
-        PyRef result(PyObject_CallMethod(module.get(), "_shutdown", nullptr));
+    PyRef loaded(name ? PyImport_GetModule(name.get()) : nullptr);
+    if (!loaded) {
+        PyErr_Clear();
+        return;  // never imported: no threading.Thread can exist
+    }
+    static const char* const kJoin =
+        "import threading\n"
+        "for thread in threading.enumerate():\n"
+        "    if not thread.daemon and thread is not threading.current_thread() \\\n"
+        "            and thread is not threading.main_thread():\n"
+        "        thread.join()\n";
+    PyRef globals(PyDict_New());
+    if (globals && PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) == 0) {
+        PyRef result(PyRun_String(kJoin, Py_file_input, globals.get(), globals.get()));
     }
     PyErr_Clear();
 }

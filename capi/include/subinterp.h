@@ -325,7 +325,11 @@ enum {
     /** Capture sys.stdout of the run into the subinterp_output. */
     SUBINTERP_RUN_CAPTURE_STDOUT = 1u << 0,
     /** Capture sys.stderr of the run into the subinterp_output. */
-    SUBINTERP_RUN_CAPTURE_STDERR = 1u << 1
+    SUBINTERP_RUN_CAPTURE_STDERR = 1u << 1,
+    /** Strict data: a result outside the portable data model fails with
+     *  SUBINTERP_ERR_NOT_SHAREABLE (naming its type) instead of being
+     *  pickled into a SUBINTERP_DATA_PICKLED value. */
+    SUBINTERP_RUN_STRICT = 1u << 2
 };
 
 /** Options for subinterp_exec() and subinterp_call(). NULL means defaults. */
@@ -416,6 +420,15 @@ typedef enum subinterp_data_kind {
     SUBINTERP_DATA_PICKLED = 12
 } subinterp_data_kind;
 
+/* How Python objects become data (in the interpreter that owns them):
+ * exactly None, bool, int, float, str, bytes, tuple, list, dict, memoryview
+ * and subinterp.InterpreterID map to the kinds of the same name (memoryview ->
+ * buffer). Anything else -- subclasses of those types included, so that their
+ * type survives the round trip -- is pickled (protocol 5) into a `pickled`
+ * value, unless the run is strict (SUBINTERP_RUN_STRICT). Data becomes Python
+ * objects of the type it came from; a pickled value is unpickled in the
+ * receiving interpreter, so its classes must be importable there. */
+
 /** New None. */
 SUBINTERP_API subinterp_status subinterp_data_new_none(subinterp_data **out, subinterp_error **err);
 /** New bool (any non-zero `value` is True). */
@@ -424,6 +437,11 @@ SUBINTERP_API subinterp_status subinterp_data_new_bool(int value, subinterp_data
 /** New int from an int64_t. */
 SUBINTERP_API subinterp_status subinterp_data_new_int(int64_t value, subinterp_data **out,
                                                       subinterp_error **err);
+/** New int of any size from its two's-complement little-endian bytes (the
+ *  bytes of Python's int.to_bytes(n, "little", signed=True)); len 0 means 0.
+ *  Values that fit in int64_t read back with subinterp_data_get_int. */
+SUBINTERP_API subinterp_status subinterp_data_new_int_bytes(const void *bytes, size_t len, subinterp_data **out,
+                                                            subinterp_error **err);
 /** New float (NaN, infinities and -0.0 are kept exactly). */
 SUBINTERP_API subinterp_status subinterp_data_new_float(double value, subinterp_data **out,
                                                         subinterp_error **err);
@@ -445,7 +463,8 @@ SUBINTERP_API subinterp_status subinterp_data_new_list(const subinterp_data *con
                                                        size_t len, subinterp_data **out,
                                                        subinterp_error **err);
 /** New dict of `len` key/value pairs in insertion order. Keys must be
- *  hashable kinds (none, bool, int, float, str, bytes, tuples of those); a
+ *  hashable kinds (none, bool, int, float, str, bytes, pickled, interpreter,
+ *  tuples of those); a
  *  key equal to an earlier one gives SUBINTERP_ERR_INVALID_ARGUMENT. Keys
  *  that differ here but are equal in Python (1, 1.0, True) are refused with
  *  SUBINTERP_ERR_INVALID_ARGUMENT when the dict is converted to Python. */
@@ -453,6 +472,35 @@ SUBINTERP_API subinterp_status subinterp_data_new_dict(const subinterp_data *con
                                                        const subinterp_data *const *values,
                                                        size_t len, subinterp_data **out,
                                                        subinterp_error **err);
+
+/** Called once, on whichever thread drops the last reference, to give memory
+ *  handed over with subinterp_data_new_buffer_external back to its owner. */
+typedef void (*subinterp_buffer_release)(void *context, void *data);
+
+/** New writable buffer of `size` bytes of library memory (uninitialized).
+ *  *data receives its address: fill it before sharing. The memory lives until
+ *  the last reference is dropped -- by the host or by any memoryview of it in
+ *  any interpreter -- and is shared without copying: Python code receives a
+ *  memoryview of this very memory. */
+SUBINTERP_API subinterp_status subinterp_data_new_buffer(size_t size, void **data, subinterp_data **out,
+                                                         subinterp_error **err);
+/** New buffer over host memory, shared without copying. `release` (may be
+ *  NULL) is called exactly once with (`context`, `data`) when the last
+ *  reference is dropped, on that thread. A read-only buffer appears in Python
+ *  as a read-only memoryview. On failure nothing is taken over and `release`
+ *  is not called. */
+SUBINTERP_API subinterp_status subinterp_data_new_buffer_external(void *data, size_t size, int readonly,
+                                                                  subinterp_buffer_release release,
+                                                                  void *context, subinterp_data **out,
+                                                                  subinterp_error **err);
+/** New pickled value from pickle bytes (a host may pass on what it received,
+ *  or make its own). Unpickled when it enters an interpreter. */
+SUBINTERP_API subinterp_status subinterp_data_new_pickled(const void *bytes, size_t len, subinterp_data **out,
+                                                          subinterp_error **err);
+/** New interpreter handle for `id` (not checked: ids may go stale). Python
+ *  code receives a subinterp.InterpreterID. */
+SUBINTERP_API subinterp_status subinterp_data_new_interpreter(int64_t id, subinterp_data **out,
+                                                              subinterp_error **err);
 
 /** Add a reference; returns `data`. Accepts NULL (returns NULL). */
 SUBINTERP_API subinterp_data *subinterp_data_ref(const subinterp_data *data);
@@ -467,9 +515,16 @@ SUBINTERP_API const char *subinterp_data_kind_name(subinterp_data_kind kind);
 /** Read a bool (0 or 1). SUBINTERP_ERR_TYPE for other kinds. */
 SUBINTERP_API subinterp_status subinterp_data_get_bool(const subinterp_data *data, int *value,
                                                        subinterp_error **err);
-/** Read an int. SUBINTERP_ERR_OVERFLOW if it does not fit int64_t. */
+/** Read an int. SUBINTERP_ERR_OVERFLOW if it does not fit int64_t (read it
+ *  with subinterp_data_get_int_bytes). */
 SUBINTERP_API subinterp_status subinterp_data_get_int(const subinterp_data *data, int64_t *value,
                                                       subinterp_error **err);
+/** Read any int as two's-complement little-endian bytes of minimal length
+ *  (0 is zero bytes). Writes at most `capacity` bytes to `bytes` (may be NULL
+ *  when capacity is 0) and the length needed to *len, so a first call can
+ *  size the buffer; the bytes are complete only when *len <= capacity. */
+SUBINTERP_API subinterp_status subinterp_data_get_int_bytes(const subinterp_data *data, void *bytes,
+                                                            size_t capacity, size_t *len, subinterp_error **err);
 /** Read a float. */
 SUBINTERP_API subinterp_status subinterp_data_get_float(const subinterp_data *data, double *value,
                                                         subinterp_error **err);
@@ -482,6 +537,17 @@ SUBINTERP_API subinterp_status subinterp_data_get_str(const subinterp_data *data
 SUBINTERP_API subinterp_status subinterp_data_get_bytes(const subinterp_data *data,
                                                         const void **bytes, size_t *len,
                                                         subinterp_error **err);
+/** A buffer's memory: address, length and whether it is read-only (any
+ *  out-pointer but `data` may be NULL). Valid while `data` lives; the
+ *  contents are shared, so others may write them. */
+SUBINTERP_API subinterp_status subinterp_data_get_buffer(const subinterp_data *data, void **memory, size_t *size,
+                                                         int *readonly, subinterp_error **err);
+/** Borrow a pickled value's pickle bytes. Valid while `data` lives. */
+SUBINTERP_API subinterp_status subinterp_data_get_pickled(const subinterp_data *data, const void **bytes,
+                                                          size_t *len, subinterp_error **err);
+/** Read an interpreter handle's id. */
+SUBINTERP_API subinterp_status subinterp_data_get_interpreter(const subinterp_data *data, int64_t *id,
+                                                              subinterp_error **err);
 /** Number of items of a tuple, list or dict. */
 SUBINTERP_API subinterp_status subinterp_data_get_len(const subinterp_data *data, size_t *len,
                                                       subinterp_error **err);
@@ -499,7 +565,9 @@ SUBINTERP_API subinterp_status subinterp_data_get_entry(const subinterp_data *da
 
 /** Structural equality: same kind and equal contents (floats compare by bit
  *  pattern, so NaN equals the same NaN and -0.0 differs from 0.0; dicts
- *  compare entry by entry in insertion order; 1, 1.0 and True differ).
+ *  compare entry by entry in insertion order; 1, 1.0 and True differ;
+ *  buffers are equal only as the same window on the same memory; pickled
+ *  values by their bytes).
  *  Returns 1 or 0; two NULLs are equal. */
 SUBINTERP_API int subinterp_data_equal(const subinterp_data *a, const subinterp_data *b);
 

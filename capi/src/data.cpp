@@ -1,4 +1,5 @@
 // subinterp_data_*: the portable value model through the C ABI.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -65,6 +66,14 @@ subinterp_status subinterp_data_new_int(int64_t value, subinterp_data** out, sub
     return construct(out, err, [&] { return Data::integer(value); });
 }
 
+subinterp_status subinterp_data_new_int_bytes(const void* bytes, size_t len, subinterp_data** out,
+                                              subinterp_error** err) {
+    return construct(out, err, [&] {
+        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
+        return Data::integer_from_bytes(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
+    });
+}
+
 subinterp_status subinterp_data_new_float(double value, subinterp_data** out, subinterp_error** err) {
     return construct(out, err, [&] { return Data::floating(value); });
 }
@@ -106,6 +115,39 @@ subinterp_status subinterp_data_new_dict(const subinterp_data* const* keys, cons
     });
 }
 
+subinterp_status subinterp_data_new_buffer(size_t size, void** data, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] {
+        void*& memory = *&require(data, "data");
+        auto buffer = subinterp::Buffer::allocate(size);
+        memory = buffer->data();
+        return Data::buffer(subinterp::BufferView{std::move(buffer), 0, size, false});
+    });
+}
+
+subinterp_status subinterp_data_new_buffer_external(void* data, size_t size, int readonly,
+                                                    subinterp_buffer_release release, void* context,
+                                                    subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] {
+        // Validated first: once adopt() succeeds the buffer owns the memory,
+        // and on any failure after that the release would run.
+        require(out, "out");
+        auto buffer = subinterp::Buffer::adopt(data, size, readonly != 0, release, context);
+        return Data::buffer(subinterp::BufferView{std::move(buffer), 0, size, readonly != 0});
+    });
+}
+
+subinterp_status subinterp_data_new_pickled(const void* bytes, size_t len, subinterp_data** out,
+                                            subinterp_error** err) {
+    return construct(out, err, [&] {
+        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
+        return Data::pickled(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
+    });
+}
+
+subinterp_status subinterp_data_new_interpreter(int64_t id, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] { return Data::interpreter(id); });
+}
+
 subinterp_data* subinterp_data_ref(const subinterp_data* data) {
     return handed_out(DataPtr::share(core(data)));
 }
@@ -132,6 +174,46 @@ subinterp_status subinterp_data_get_int(const subinterp_data* data, int64_t* val
     return guarded(err, [&] {
         int64_t& out = require(value, "value");
         out = require_data(data).as_int();
+    });
+}
+
+subinterp_status subinterp_data_get_int_bytes(const subinterp_data* data, void* bytes, size_t capacity, size_t* len,
+                                              subinterp_error** err) {
+    return guarded(err, [&] {
+        size_t& needed = require(len, "len");
+        if (capacity > 0) subinterp::capi::require_non_null(bytes, "bytes");
+        const std::string value = require_data(data).int_bytes();
+        std::memcpy(bytes, value.data(), std::min(capacity, value.size()));
+        needed = value.size();
+    });
+}
+
+subinterp_status subinterp_data_get_buffer(const subinterp_data* data, void** memory, size_t* size, int* readonly,
+                                           subinterp_error** err) {
+    return guarded(err, [&] {
+        void*& out = require(memory, "memory");
+        const subinterp::BufferView& view = require_data(data).as_buffer();
+        out = view.data();
+        if (size) *size = view.length;
+        if (readonly) *readonly = view.readonly ? 1 : 0;
+    });
+}
+
+subinterp_status subinterp_data_get_pickled(const subinterp_data* data, const void** bytes, size_t* len,
+                                            subinterp_error** err) {
+    return guarded(err, [&] {
+        subinterp::capi::require_non_null(bytes, "bytes");
+        size_t& size = require(len, "len");
+        const std::string_view blob = require_data(data).as_pickled();
+        *bytes = blob.data();
+        size = blob.size();
+    });
+}
+
+subinterp_status subinterp_data_get_interpreter(const subinterp_data* data, int64_t* id, subinterp_error** err) {
+    return guarded(err, [&] {
+        int64_t& out = require(id, "id");
+        out = require_data(data).as_interpreter();
     });
 }
 

@@ -17,7 +17,7 @@ using subinterp::capi::require;
 
 namespace {
 
-constexpr uint32_t kKnownRunFlags = SUBINTERP_RUN_CAPTURE_STDOUT | SUBINTERP_RUN_CAPTURE_STDERR;
+constexpr uint32_t kKnownRunFlags = SUBINTERP_RUN_CAPTURE_STDOUT | SUBINTERP_RUN_CAPTURE_STDERR | SUBINTERP_RUN_STRICT;
 constexpr std::size_t kRunOptionsV1 = offsetof(subinterp_run_options, flags) + sizeof(uint32_t);
 
 subinterp::Interpreters& registry() { return subinterp::Runtime::instance().interpreters(); }
@@ -37,6 +37,7 @@ subinterp::RunOptions run_options(const subinterp_run_options* opts) {
     }
     options.capture_stdout = opts->flags & SUBINTERP_RUN_CAPTURE_STDOUT;
     options.capture_stderr = opts->flags & SUBINTERP_RUN_CAPTURE_STDERR;
+    options.strict = opts->flags & SUBINTERP_RUN_STRICT;
     return options;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "python_error.hpp"
+#include "python_types.hpp"
 
 namespace subinterp {
 namespace {
@@ -11,6 +12,94 @@ PyRef checked(PyObject* object) {
     if (!object) throw_python_error();
     return PyRef(object);
 }
+
+std::string type_name(PyObject* object) { return Py_TYPE(object)->tp_name; }
+
+// --- ints of any size -----------------------------------------------------------------
+
+PyRef int_to_python(const Data& data) {
+    if (!data.is_big_int()) return checked(PyLong_FromLongLong(data.as_int()));
+    const std::string bytes = data.int_bytes();
+#if PY_VERSION_HEX >= 0x030D0000
+    return checked(PyLong_FromNativeBytes(bytes.data(), bytes.size(), Py_ASNATIVEBYTES_LITTLE_ENDIAN));
+#else
+    return checked(_PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                                         /*little_endian=*/1, /*is_signed=*/1));
+#endif
+}
+
+DataPtr int_from_python(PyObject* object) {
+    int overflow = 0;
+    const long long value = PyLong_AsLongLongAndOverflow(object, &overflow);
+    if (!overflow) {
+        if (value == -1 && PyErr_Occurred()) throw_python_error();
+        return Data::integer(value);
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    const Py_ssize_t size = PyLong_AsNativeBytes(object, nullptr, 0, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+    if (size < 0) throw_python_error();
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    if (PyLong_AsNativeBytes(object, bytes.data(), size, Py_ASNATIVEBYTES_LITTLE_ENDIAN) < 0) throw_python_error();
+#else
+    const std::size_t size = _PyLong_NumBits(object) / 8 + 1;  // + room for the sign bit
+    std::string bytes(size, '\0');
+    if (_PyLong_AsByteArray(reinterpret_cast<PyLongObject*>(object), reinterpret_cast<unsigned char*>(bytes.data()),
+                            size, /*little_endian=*/1, /*is_signed=*/1) < 0) {
+        throw_python_error();
+    }
+#endif
+    return Data::integer_from_bytes(bytes);
+}
+
+// --- buffers ----------------------------------------------------------------------------
+
+// A memoryview of library memory is shared as it is (zero copy); any other
+// memoryview is copied once into library memory, keeping its read-only flag.
+DataPtr memoryview_from_python(PyObject* object) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(object, &view, PyBUF_FULL_RO) < 0) throw_python_error();  // e.g. released
+    struct Release {
+        Py_buffer* view;
+        ~Release() { PyBuffer_Release(view); }
+    } release{&view};
+    if (auto shared = shared_view_of(object)) return Data::buffer(std::move(*shared));
+    auto copy = Buffer::allocate(static_cast<std::size_t>(view.len));
+    if (PyBuffer_ToContiguous(copy->data(), &view, view.len, 'C') < 0) throw_python_error();
+    return Data::buffer(BufferView{std::move(copy), 0, static_cast<std::size_t>(view.len), view.readonly != 0});
+}
+
+// --- pickle ------------------------------------------------------------------------------
+
+PyRef pickle_function(const char* name) {
+    PyRef pickle = checked(PyImport_ImportModule("pickle"));
+    return checked(PyObject_GetAttrString(pickle.get(), name));
+}
+
+DataPtr pickled_from_python(PyObject* object, Sharing sharing) {
+    if (sharing == Sharing::Strict) {
+        throw Error(ErrorCode::NotShareable, "objects of type '" + type_name(object) +
+                                                 "' are not shareable (strict mode: no pickle fallback)");
+    }
+    PyRef dumps = pickle_function("dumps");
+    PyRef blob(PyObject_CallFunction(dumps.get(), "Oi", object, 5));
+    if (!blob) {
+        const Error cause = fetch_python_error();
+        throw Error(ErrorCode::NotShareable, "objects of type '" + type_name(object) +
+                                                 "' are not shareable: pickling failed: " +
+                                                 (cause.python() ? cause.python()->qualname + ": " : "") +
+                                                 cause.message());
+    }
+    return Data::pickled(std::string_view(PyBytes_AS_STRING(blob.get()), PyBytes_GET_SIZE(blob.get())));
+}
+
+PyRef pickled_to_python(const Data& data) {
+    const std::string_view blob = data.as_pickled();
+    PyRef bytes = checked(PyBytes_FromStringAndSize(blob.data(), static_cast<Py_ssize_t>(blob.size())));
+    PyRef loads = pickle_function("loads");
+    return checked(PyObject_CallOneArg(loads.get(), bytes.get()));
+}
+
+// --- containers and dispatch ---------------------------------------------------------------
 
 PyRef to_python_at(const Data& data, int depth);
 
@@ -52,7 +141,7 @@ PyRef to_python_at(const Data& data, int depth) {
     switch (data.kind()) {
         case DataKind::None: return PyRef::borrow(Py_None);
         case DataKind::Bool: return PyRef::borrow(data.as_bool() ? Py_True : Py_False);
-        case DataKind::Int: return checked(PyLong_FromLongLong(data.as_int()));
+        case DataKind::Int: return int_to_python(data);
         case DataKind::Float: return checked(PyFloat_FromDouble(data.as_float()));
         case DataKind::Str: {
             const std::string_view text = data.as_str();
@@ -65,27 +154,16 @@ PyRef to_python_at(const Data& data, int depth) {
         case DataKind::Tuple:
         case DataKind::List: return sequence_to_python(data, depth);
         case DataKind::Dict: return dict_to_python(data, depth);
-        default:
-            throw Error(ErrorCode::NotShareable,
-                        std::string("data of kind '") + kind_name(data.kind()) + "' cannot enter Python yet");
+        case DataKind::Buffer: return memoryview_of(data.as_buffer());
+        case DataKind::Pickled: return pickled_to_python(data);
+        case DataKind::Interpreter: return interpreter_id_object(data.as_interpreter());
+        case DataKind::Queue: break;
     }
+    throw Error(ErrorCode::NotShareable,
+                std::string("data of kind '") + kind_name(data.kind()) + "' cannot enter Python yet");
 }
 
-std::string type_name(PyObject* object) {
-    return Py_TYPE(object)->tp_name;
-}
-
-DataPtr from_python_at(PyObject* object, int depth);
-
-DataPtr int_from_python(PyObject* object) {
-    int overflow = 0;
-    const long long value = PyLong_AsLongLongAndOverflow(object, &overflow);
-    if (overflow) {
-        throw Error(ErrorCode::Overflow, "int does not fit in 64 bits (arbitrary-size ints are not portable yet)");
-    }
-    if (value == -1 && PyErr_Occurred()) throw_python_error();
-    return Data::integer(value);
-}
+DataPtr from_python_at(PyObject* object, Sharing sharing, int depth);
 
 DataPtr str_from_python(PyObject* object) {
     Py_ssize_t size = 0;
@@ -97,53 +175,59 @@ DataPtr str_from_python(PyObject* object) {
     return Data::str(std::string_view(utf8, static_cast<std::size_t>(size)));
 }
 
-DataPtr sequence_from_python(PyObject* object, int depth) {
+DataPtr sequence_from_python(PyObject* object, Sharing sharing, int depth) {
     const bool is_tuple = PyTuple_Check(object);
     const Py_ssize_t size = is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object);
     DataItems items;
     items.reserve(static_cast<std::size_t>(size));
-    // No Python code runs during conversion, so a list cannot change size here.
-    for (Py_ssize_t i = 0; i < size; ++i) {
-        PyObject* item = is_tuple ? PyTuple_GET_ITEM(object, i) : PyList_GET_ITEM(object, i);
-        items.push_back(from_python_at(item, depth + 1));
+    // Pickling an item can run Python code that changes the list: re-check.
+    for (Py_ssize_t i = 0; i < (is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object)); ++i) {
+        PyRef item = PyRef::borrow(is_tuple ? PyTuple_GET_ITEM(object, i) : PyList_GET_ITEM(object, i));
+        items.push_back(from_python_at(item.get(), sharing, depth + 1));
     }
     return is_tuple ? Data::tuple(std::move(items)) : Data::list(std::move(items));
 }
 
-DataPtr dict_from_python(PyObject* object, int depth) {
+DataPtr dict_from_python(PyObject* object, Sharing sharing, int depth) {
+    // A snapshot of the items: pickling a value can run code that mutates the dict.
+    PyRef items = checked(PyDict_Items(object));
     DataEntries entries;
-    entries.reserve(static_cast<std::size_t>(PyDict_GET_SIZE(object)));
-    Py_ssize_t position = 0;
-    PyObject* key = nullptr;
-    PyObject* value = nullptr;
-    while (PyDict_Next(object, &position, &key, &value)) {
-        entries.emplace_back(from_python_at(key, depth + 1), from_python_at(value, depth + 1));
+    entries.reserve(static_cast<std::size_t>(PyList_GET_SIZE(items.get())));
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items.get()); ++i) {
+        PyObject* pair = PyList_GET_ITEM(items.get(), i);
+        entries.emplace_back(from_python_at(PyTuple_GET_ITEM(pair, 0), sharing, depth + 1),
+                             from_python_at(PyTuple_GET_ITEM(pair, 1), sharing, depth + 1));
     }
     return Data::dict(std::move(entries));
 }
 
-DataPtr from_python_at(PyObject* object, int depth) {
+DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
     if (depth > Data::kMaxDepth) {
         throw Error(ErrorCode::NotShareable,
                     "object nested deeper than " + std::to_string(Data::kMaxDepth) + " levels (or self-referencing)");
     }
+    // Exact types only: a subclass would come back as its base type, so it
+    // takes the pickle path, which keeps it.
+    PyTypeObject* type = Py_TYPE(object);
     if (object == Py_None) return Data::none();
-    if (PyBool_Check(object)) return Data::boolean(object == Py_True);
-    if (PyLong_Check(object)) return int_from_python(object);
-    if (PyFloat_Check(object)) return Data::floating(PyFloat_AS_DOUBLE(object));
-    if (PyUnicode_Check(object)) return str_from_python(object);
-    if (PyBytes_Check(object)) {
+    if (type == &PyBool_Type) return Data::boolean(object == Py_True);
+    if (type == &PyLong_Type) return int_from_python(object);
+    if (type == &PyFloat_Type) return Data::floating(PyFloat_AS_DOUBLE(object));
+    if (type == &PyUnicode_Type) return str_from_python(object);
+    if (type == &PyBytes_Type) {
         return Data::bytes(std::string_view(PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))));
     }
-    if (PyTuple_Check(object) || PyList_Check(object)) return sequence_from_python(object, depth);
-    if (PyDict_Check(object)) return dict_from_python(object, depth);
-    throw Error(ErrorCode::NotShareable, "objects of type '" + type_name(object) + "' are not shareable");
+    if (type == &PyTuple_Type || type == &PyList_Type) return sequence_from_python(object, sharing, depth);
+    if (type == &PyDict_Type) return dict_from_python(object, sharing, depth);
+    if (type == &PyMemoryView_Type) return memoryview_from_python(object);
+    if (const auto id = interpreter_id_of(object)) return Data::interpreter(*id);
+    return pickled_from_python(object, sharing);
 }
 
 }  // namespace
 
 PyRef to_python(const Data& data) { return to_python_at(data, 0); }
 
-DataPtr from_python(PyObject* object) { return from_python_at(object, 0); }
+DataPtr from_python(PyObject* object, Sharing sharing) { return from_python_at(object, sharing, 0); }
 
 }  // namespace subinterp

@@ -8,6 +8,7 @@
 #include <functional>
 #include <unordered_set>
 
+#include "bigint.hpp"
 #include "subinterp/error.hpp"
 #include "subinterp/utf8.hpp"
 
@@ -84,6 +85,25 @@ int Data::container_depth(const DataItems& items) {
 DataPtr Data::none() { return make(DataKind::None, std::monostate{}); }
 DataPtr Data::boolean(bool value) { return make(DataKind::Bool, value); }
 DataPtr Data::integer(int64_t value) { return make(DataKind::Int, value); }
+DataPtr Data::integer_from_bytes(std::string_view little_endian) {
+    if (const auto small = bigint::to_int64(little_endian)) return integer(*small);
+    return make(DataKind::Int, BigInt{bigint::minimal(little_endian)});
+}
+
+DataPtr Data::buffer(BufferView view) {
+    if (!view.buffer || view.offset + view.length > view.buffer->size() || view.offset + view.length < view.offset) {
+        throw Error(ErrorCode::InvalidArgument, "buffer view out of its buffer's bounds");
+    }
+    view.readonly = view.readonly || view.buffer->readonly();
+    return make(DataKind::Buffer, std::move(view));
+}
+
+DataPtr Data::pickled(std::string_view pickle_bytes) {
+    return make(DataKind::Pickled, std::string(pickle_bytes));
+}
+
+DataPtr Data::interpreter(int64_t id) { return make(DataKind::Interpreter, id); }
+
 DataPtr Data::floating(double value) { return make(DataKind::Float, value); }
 DataPtr Data::bytes(std::string_view bytes) { return make(DataKind::Bytes, std::string(bytes)); }
 DataPtr Data::tuple(DataItems items) {
@@ -146,6 +166,29 @@ bool Data::as_bool() const {
 
 int64_t Data::as_int() const {
     if (kind_ != DataKind::Int) wrong_kind("int");
+    if (is_big_int()) {
+        throw Error(ErrorCode::Overflow, "int " + repr() + " does not fit in 64 bits (read its exact bytes instead)");
+    }
+    return std::get<int64_t>(value_);
+}
+
+std::string Data::int_bytes() const {
+    if (kind_ != DataKind::Int) wrong_kind("int");
+    return is_big_int() ? std::get<BigInt>(value_).bytes : bigint::from_int64(std::get<int64_t>(value_));
+}
+
+const BufferView& Data::as_buffer() const {
+    if (kind_ != DataKind::Buffer) wrong_kind("buffer");
+    return std::get<BufferView>(value_);
+}
+
+std::string_view Data::as_pickled() const {
+    if (kind_ != DataKind::Pickled) wrong_kind("pickled");
+    return std::get<std::string>(value_);
+}
+
+int64_t Data::as_interpreter() const {
+    if (kind_ != DataKind::Interpreter) wrong_kind("interpreter");
     return std::get<int64_t>(value_);
 }
 
@@ -217,9 +260,22 @@ bool Data::equals(const Data& other) const noexcept {
         }
         case DataKind::None: return true;
         case DataKind::Bool: return std::get<bool>(value_) == std::get<bool>(other.value_);
-        case DataKind::Int: return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
+        case DataKind::Int:
+            // Each int has one representation: int64_t when it fits, else BigInt.
+            if (is_big_int() != other.is_big_int()) return false;
+            if (is_big_int()) return std::get<BigInt>(value_) == std::get<BigInt>(other.value_);
+            return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
+        case DataKind::Interpreter: return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
         case DataKind::Str:
-        case DataKind::Bytes: return std::get<std::string>(value_) == std::get<std::string>(other.value_);
+        case DataKind::Bytes:
+        case DataKind::Pickled: return std::get<std::string>(value_) == std::get<std::string>(other.value_);
+        case DataKind::Buffer: {
+            // The same window on the same memory: contents are shared and
+            // mutable, so equal contents would not make two buffers equal.
+            const auto& a = std::get<BufferView>(value_);
+            const auto& b = std::get<BufferView>(other.value_);
+            return a.buffer == b.buffer && a.offset == b.offset && a.length == b.length && a.readonly == b.readonly;
+        }
         default: return false;
     }
 }
@@ -227,7 +283,8 @@ bool Data::equals(const Data& other) const noexcept {
 bool Data::is_hashable() const noexcept {
     switch (kind_) {
         case DataKind::List:
-        case DataKind::Dict: return false;
+        case DataKind::Dict:
+        case DataKind::Buffer: return false;
         case DataKind::Tuple:
             for (const auto& item : std::get<DataItems>(value_)) {
                 if (!item->is_hashable()) return false;
@@ -242,10 +299,15 @@ std::size_t Data::hash() const noexcept {
     const auto mix = [&seed](std::size_t h) { seed ^= h + 0x9E3779B97F4A7C15ull + (seed << 6) + (seed >> 2); };
     switch (kind_) {
         case DataKind::Bool: mix(std::get<bool>(value_)); break;
-        case DataKind::Int: mix(std::hash<int64_t>{}(std::get<int64_t>(value_))); break;
+        case DataKind::Int:
+            mix(is_big_int() ? std::hash<std::string>{}(std::get<BigInt>(value_).bytes)
+                             : std::hash<int64_t>{}(std::get<int64_t>(value_)));
+            break;
+        case DataKind::Interpreter: mix(std::hash<int64_t>{}(std::get<int64_t>(value_))); break;
         case DataKind::Float: mix(std::hash<uint64_t>{}(float_bits(std::get<double>(value_)))); break;
         case DataKind::Str:
-        case DataKind::Bytes: mix(std::hash<std::string>{}(std::get<std::string>(value_))); break;
+        case DataKind::Bytes:
+        case DataKind::Pickled: mix(std::hash<std::string>{}(std::get<std::string>(value_))); break;
         case DataKind::Tuple:
             for (const auto& item : std::get<DataItems>(value_)) mix(item->hash());
             break;
@@ -328,7 +390,9 @@ std::string Data::repr() const {
     switch (kind_) {
         case DataKind::None: return "None";
         case DataKind::Bool: return std::get<bool>(value_) ? "True" : "False";
-        case DataKind::Int: return std::to_string(std::get<int64_t>(value_));
+        case DataKind::Int:
+            return is_big_int() ? bigint::to_decimal(std::get<BigInt>(value_).bytes)
+                                : std::to_string(std::get<int64_t>(value_));
         case DataKind::Float: return repr_float(std::get<double>(value_));
         case DataKind::Str: return repr_text(std::get<std::string>(value_), false);
         case DataKind::Bytes: return repr_text(std::get<std::string>(value_), true);
@@ -349,6 +413,12 @@ std::string Data::repr() const {
             }
             return out + "}";
         }
+        case DataKind::Buffer: {
+            const auto& view = std::get<BufferView>(value_);
+            return "<buffer " + std::to_string(view.length) + " bytes, " + (view.readonly ? "read-only>" : "writable>");
+        }
+        case DataKind::Pickled: return "<pickled " + std::to_string(std::get<std::string>(value_).size()) + " bytes>";
+        case DataKind::Interpreter: return "<interpreter " + std::to_string(std::get<int64_t>(value_)) + ">";
         default: return std::string("<") + kind_name(kind_) + ">";
     }
 }

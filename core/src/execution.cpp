@@ -160,7 +160,7 @@ DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* ar
     PyRef keywords = kwargs ? to_python(*kwargs) : PyRef();
     PyRef result(PyObject_Call(function.get(), positional.get(), keywords.get()));
     if (!result) throw_python_error();
-    return from_python(result.get());
+    return from_python(result.get(), options.strict ? Sharing::Strict : Sharing::PickleFallback);
 }
 
 void prepare_main(Interpreter& interpreter, const Data& names) {
@@ -174,7 +174,7 @@ void prepare_main(Interpreter& interpreter, const Data& names) {
     PyObject* value = nullptr;
     while (PyDict_Next(converted.get(), &position, &key, &value)) {
         if (!PyUnicode_IsIdentifier(key)) {
-            throw Error(ErrorCode::InvalidArgument, "prepare_main name " + from_python(key)->repr() +
+            throw Error(ErrorCode::InvalidArgument, "prepare_main name " + from_python(key, Sharing::Strict)->repr() +
                                                         " is not a valid Python identifier");
         }
     }

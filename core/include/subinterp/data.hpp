@@ -3,12 +3,15 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "subinterp/buffer.hpp"
 
 namespace subinterp {
 
@@ -55,6 +58,12 @@ private:
     Data* data_ = nullptr;
 };
 
+// An int beyond int64_t, exactly: two's complement, little-endian, minimal.
+struct BigInt {
+    std::string bytes;
+    bool operator==(const BigInt& other) const { return bytes == other.bytes; }
+};
+
 using DataItems = std::vector<DataPtr>;
 using DataEntries = std::vector<std::pair<DataPtr, DataPtr>>;
 
@@ -69,12 +78,18 @@ public:
     static DataPtr none();
     static DataPtr boolean(bool value);
     static DataPtr integer(int64_t value);
+    // Any integer from its two's-complement little-endian bytes; values that
+    // fit in int64_t are stored as such, so each int has one representation.
+    static DataPtr integer_from_bytes(std::string_view little_endian);
     static DataPtr floating(double value);
     static DataPtr str(std::string_view utf8);  // throws InvalidArgument on bad UTF-8
     static DataPtr bytes(std::string_view bytes);
     static DataPtr tuple(DataItems items);
     static DataPtr list(DataItems items);
     static DataPtr dict(DataEntries entries);  // throws on unhashable or duplicate keys
+    static DataPtr buffer(BufferView view);
+    static DataPtr pickled(std::string_view pickle_bytes);
+    static DataPtr interpreter(int64_t id);
     // Containers throw Error(InvalidArgument) on a null item or when nesting
     // deeper than kMaxDepth.
 
@@ -82,10 +97,15 @@ public:
 
     // Typed accessors throw Error(Type) naming both kinds on a mismatch.
     bool as_bool() const;
-    int64_t as_int() const;
+    int64_t as_int() const;  // Error(Overflow) for a big int
+    bool is_big_int() const noexcept { return std::holds_alternative<BigInt>(value_); }
+    std::string int_bytes() const;  // any int: minimal two's complement, little-endian
     double as_float() const;
     std::string_view as_str() const;
     std::string_view as_bytes() const;
+    const BufferView& as_buffer() const;
+    std::string_view as_pickled() const;
+    int64_t as_interpreter() const;
     const DataItems& items() const;      // tuple or list
     const DataEntries& entries() const;  // dict
     std::size_t size() const;            // tuple, list or dict
@@ -100,7 +120,10 @@ public:
     void release() const noexcept;
 
 private:
-    using Value = std::variant<std::monostate, bool, int64_t, double, std::string, DataItems, DataEntries>;
+    // The kind says which alternative is used: int64_t holds Int and
+    // Interpreter ids; std::string holds Str, Bytes and Pickled.
+    using Value = std::variant<std::monostate, bool, int64_t, BigInt, double, std::string, DataItems, DataEntries,
+                               BufferView>;
     Data(DataKind kind, Value value, int depth) : kind_(kind), depth_(depth), value_(std::move(value)) {}
     static DataPtr make(DataKind kind, Value value, int depth = 0);
     static int container_depth(const DataItems& items);

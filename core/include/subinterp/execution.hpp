@@ -13,6 +13,7 @@ namespace subinterp {
 struct RunOptions {
     bool capture_stdout = false;
     bool capture_stderr = false;
+    bool strict = false;  // results outside the data model fail instead of being pickled
     bool captures() const { return capture_stdout || capture_stderr; }
 };
 

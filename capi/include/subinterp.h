@@ -453,8 +453,10 @@ SUBINTERP_API subinterp_status subinterp_data_new_str(const char *utf8, size_t l
 SUBINTERP_API subinterp_status subinterp_data_new_bytes(const void *bytes, size_t len,
                                                         subinterp_data **out, subinterp_error **err);
 /** New tuple of `len` items (borrowed; the tuple takes its own references).
- *  Containers nest at most 200 levels deep (a scalar has depth 0): deeper
- *  gives SUBINTERP_ERR_INVALID_ARGUMENT, as does a NULL item. */
+ *  Containers nest at most 256 levels deep (a scalar has depth 0, an empty
+ *  container 1): deeper gives SUBINTERP_ERR_INVALID_ARGUMENT, as does a NULL
+ *  item. Values converted from Python nest at most 200 levels (deeper is
+ *  SUBINTERP_ERR_NOT_SHAREABLE), so a host can always wrap them further. */
 SUBINTERP_API subinterp_status subinterp_data_new_tuple(const subinterp_data *const *items,
                                                         size_t len, subinterp_data **out,
                                                         subinterp_error **err);

@@ -117,10 +117,12 @@ subinterp_status subinterp_data_new_dict(const subinterp_data* const* keys, cons
 
 subinterp_status subinterp_data_new_buffer(size_t size, void** data, subinterp_data** out, subinterp_error** err) {
     return construct(out, err, [&] {
-        void*& memory = *&require(data, "data");
+        void*& memory = require(data, "data");
         auto buffer = subinterp::Buffer::allocate(size);
-        memory = buffer->data();
-        return Data::buffer(subinterp::BufferView{std::move(buffer), 0, size, false});
+        void* address = buffer->data();
+        DataPtr value = Data::buffer(subinterp::BufferView{std::move(buffer), 0, size, false});
+        memory = address;  // only once nothing can fail any more
+        return value;
     });
 }
 
@@ -128,11 +130,14 @@ subinterp_status subinterp_data_new_buffer_external(void* data, size_t size, int
                                                     subinterp_buffer_release release, void* context,
                                                     subinterp_data** out, subinterp_error** err) {
     return construct(out, err, [&] {
-        // Validated first: once adopt() succeeds the buffer owns the memory,
-        // and on any failure after that the release would run.
         require(out, "out");
         auto buffer = subinterp::Buffer::adopt(data, size, readonly != 0, release, context);
-        return Data::buffer(subinterp::BufferView{std::move(buffer), 0, size, readonly != 0});
+        try {
+            return Data::buffer(subinterp::BufferView{buffer, 0, size, readonly != 0});
+        } catch (...) {
+            buffer->disown();  // the caller keeps its memory: no release on failure
+            throw;
+        }
     });
 }
 
@@ -183,7 +188,7 @@ subinterp_status subinterp_data_get_int_bytes(const subinterp_data* data, void* 
         size_t& needed = require(len, "len");
         if (capacity > 0) subinterp::capi::require_non_null(bytes, "bytes");
         const std::string value = require_data(data).int_bytes();
-        std::memcpy(bytes, value.data(), std::min(capacity, value.size()));
+        if (capacity > 0) std::memcpy(bytes, value.data(), std::min(capacity, value.size()));
         needed = value.size();
     });
 }

@@ -1376,10 +1376,10 @@ TEST(DataThreads, ConcurrentReadsAndContainerBuildsShareItems) {
 
 // --- the nesting limit ------------------------------------------------------------------------
 
-TEST(DataDepth, TwoHundredLevelsAllowedOneMoreRefused) {
+TEST(DataDepth, TwoHundredFiftySixLevelsAllowedOneMoreRefused) {
     subinterp_data* current = nullptr;
     ASSERT_EQ(subinterp_data_new_none(&current, nullptr), SUBINTERP_OK);
-    for (int level = 1; level <= 200; ++level) {
+    for (int level = 1; level <= 256; ++level) {
         const subinterp_data* items[] = {current};
         subinterp_data* next = nullptr;
         ASSERT_EQ(subinterp_data_new_tuple(items, 1, &next, nullptr), SUBINTERP_OK) << "level " << level;
@@ -1391,7 +1391,7 @@ TEST(DataDepth, TwoHundredLevelsAllowedOneMoreRefused) {
     subinterp_error* err = nullptr;
     EXPECT_EQ(subinterp_data_new_list(items, 1, &too_deep, &err), SUBINTERP_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(too_deep, nullptr);
-    EXPECT_NE(std::string(subinterp_error_message(err)).find("200"), std::string::npos) << subinterp_error_message(err);
+    EXPECT_NE(std::string(subinterp_error_message(err)).find("256"), std::string::npos) << subinterp_error_message(err);
     subinterp_error_free(err);
     // A dict counts its keys and values as one level deeper too.
     subinterp_data* key = nullptr;

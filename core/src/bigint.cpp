@@ -10,25 +10,30 @@ bool is_negative(std::string_view bytes) {
     return !bytes.empty() && (static_cast<unsigned char>(bytes.back()) & 0x80);
 }
 
-}  // namespace
-
-std::string minimal(std::string_view little_endian) {
-    std::string bytes(little_endian);
-    // A top byte is redundant when it only repeats the sign of the byte below.
-    while (!bytes.empty()) {
-        const auto top = static_cast<unsigned char>(bytes.back());
-        const bool below_negative = bytes.size() >= 2 && (static_cast<unsigned char>(bytes[bytes.size() - 2]) & 0x80);
-        if ((top == 0x00 && (bytes.size() == 1 || !below_negative)) || (top == 0xFF && bytes.size() >= 2 && below_negative)) {
-            bytes.pop_back();
+// Length without redundant top bytes: a top byte is redundant when it only
+// repeats the sign of the byte below. Allocates nothing (to_int64 is noexcept).
+std::size_t minimal_length(std::string_view bytes) noexcept {
+    std::size_t length = bytes.size();
+    while (length > 0) {
+        const auto top = static_cast<unsigned char>(bytes[length - 1]);
+        const bool below_negative = length >= 2 && (static_cast<unsigned char>(bytes[length - 2]) & 0x80);
+        if ((top == 0x00 && (length == 1 || !below_negative)) || (top == 0xFF && length >= 2 && below_negative)) {
+            --length;
         } else {
             break;
         }
     }
-    return bytes;
+    return length;
+}
+
+}  // namespace
+
+std::string minimal(std::string_view little_endian) {
+    return std::string(little_endian.substr(0, minimal_length(little_endian)));
 }
 
 std::optional<int64_t> to_int64(std::string_view little_endian) noexcept {
-    const std::string bytes = minimal(little_endian);
+    const std::string_view bytes = little_endian.substr(0, minimal_length(little_endian));
     if (bytes.size() > 8) return std::nullopt;
     uint64_t value = is_negative(bytes) ? ~uint64_t{0} : 0;
     for (std::size_t i = 0; i < bytes.size(); ++i) {

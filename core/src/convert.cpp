@@ -180,32 +180,47 @@ DataPtr sequence_from_python(PyObject* object, Sharing sharing, int depth) {
     const Py_ssize_t size = is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object);
     DataItems items;
     items.reserve(static_cast<std::size_t>(size));
-    // Pickling an item can run Python code that changes the list: re-check.
-    for (Py_ssize_t i = 0; i < (is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object)); ++i) {
+    for (Py_ssize_t i = 0; i < size; ++i) {
+        // Pickling an item runs Python code, which may change a list: hold the
+        // item, and refuse a list that changed size (rather than send part).
         PyRef item = PyRef::borrow(is_tuple ? PyTuple_GET_ITEM(object, i) : PyList_GET_ITEM(object, i));
         items.push_back(from_python_at(item.get(), sharing, depth + 1));
+        if (!is_tuple && PyList_GET_SIZE(object) != size) {
+            throw Error(ErrorCode::NotShareable, "list changed size while it was being converted");
+        }
     }
     return is_tuple ? Data::tuple(std::move(items)) : Data::list(std::move(items));
 }
 
 DataPtr dict_from_python(PyObject* object, Sharing sharing, int depth) {
-    // A snapshot of the items: pickling a value can run code that mutates the dict.
-    PyRef items = checked(PyDict_Items(object));
+    const Py_ssize_t size = PyDict_GET_SIZE(object);
     DataEntries entries;
-    entries.reserve(static_cast<std::size_t>(PyList_GET_SIZE(items.get())));
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items.get()); ++i) {
-        PyObject* pair = PyList_GET_ITEM(items.get(), i);
-        entries.emplace_back(from_python_at(PyTuple_GET_ITEM(pair, 0), sharing, depth + 1),
-                             from_python_at(PyTuple_GET_ITEM(pair, 1), sharing, depth + 1));
+    entries.reserve(static_cast<std::size_t>(size));
+    Py_ssize_t position = 0;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    while (PyDict_Next(object, &position, &key, &value)) {
+        // Pickling a key or value runs Python code, which may change the dict:
+        // hold what we convert, and refuse a dict that changed size.
+        PyRef held_key = PyRef::borrow(key);
+        PyRef held_value = PyRef::borrow(value);
+        DataPtr converted_key = from_python_at(held_key.get(), sharing, depth + 1);
+        DataPtr converted_value = from_python_at(held_value.get(), sharing, depth + 1);
+        if (PyDict_GET_SIZE(object) != size) {
+            throw Error(ErrorCode::NotShareable, "dict changed size while it was being converted");
+        }
+        entries.emplace_back(std::move(converted_key), std::move(converted_value));
     }
-    return Data::dict(std::move(entries));
+    return Data::dict_of_distinct_keys(std::move(entries));
+}
+
+[[noreturn]] void too_deep() {
+    throw Error(ErrorCode::NotShareable, "object nested deeper than " + std::to_string(Data::kMaxPythonDepth) +
+                                             " levels (or self-referencing)");
 }
 
 DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
-    if (depth > Data::kMaxDepth) {
-        throw Error(ErrorCode::NotShareable,
-                    "object nested deeper than " + std::to_string(Data::kMaxDepth) + " levels (or self-referencing)");
-    }
+    if (depth > Data::kMaxPythonDepth) too_deep();
     // Exact types only: a subclass would come back as its base type, so it
     // takes the pickle path, which keeps it.
     PyTypeObject* type = Py_TYPE(object);
@@ -217,6 +232,9 @@ DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
     if (type == &PyBytes_Type) {
         return Data::bytes(std::string_view(PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))));
     }
+    const bool is_container = type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type;
+    // A container at `depth` is at least depth + 1 deep, empty or not.
+    if (is_container && depth + 1 > Data::kMaxPythonDepth) too_deep();
     if (type == &PyTuple_Type || type == &PyList_Type) return sequence_from_python(object, sharing, depth);
     if (type == &PyDict_Type) return dict_from_python(object, sharing, depth);
     if (type == &PyMemoryView_Type) return memoryview_from_python(object);

@@ -24,7 +24,7 @@ PyRef to_python(const Data& data);
 
 // Portable data equal to `object`. Throws Error(NotShareable) for objects that
 // cannot be shared (see Sharing), str with lone surrogates, or nesting deeper
-// than Data::kMaxDepth (which also stops self-referencing containers).
+// than Data::kMaxPythonDepth (which also stops self-referencing containers).
 DataPtr from_python(PyObject* object, Sharing sharing);
 
 }  // namespace subinterp

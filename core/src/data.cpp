@@ -69,17 +69,38 @@ DataPtr Data::make(DataKind kind, Value value, int depth) {
     return DataPtr::adopt(new Data(kind, std::move(value), depth));
 }
 
+namespace {
+
+int depth_above(int deepest_item) {
+    if (deepest_item + 1 > Data::kMaxDepth) {
+        throw Error(ErrorCode::InvalidArgument,
+                    "containers nest deeper than " + std::to_string(Data::kMaxDepth) + " levels");
+    }
+    return deepest_item + 1;
+}
+
+}  // namespace
+
 int Data::container_depth(const DataItems& items) {
     int deepest = 0;
     for (const auto& item : items) {
         if (!item) throw Error(ErrorCode::InvalidArgument, "container item is NULL");
         deepest = std::max(deepest, item->depth());
     }
-    if (deepest + 1 > kMaxDepth) {
-        throw Error(ErrorCode::InvalidArgument,
-                    "containers nest deeper than " + std::to_string(kMaxDepth) + " levels");
+    return depth_above(deepest);
+}
+
+int Data::dict_depth(const DataEntries& entries) {
+    int deepest = 0;
+    for (const auto& [key, value] : entries) {
+        if (!key || !value) throw Error(ErrorCode::InvalidArgument, "dict key or value is NULL");
+        if (!key->is_hashable()) {
+            throw Error(ErrorCode::InvalidArgument,
+                        std::string("dict key of kind '") + kind_name(key->kind()) + "' is not hashable");
+        }
+        deepest = std::max({deepest, key->depth(), value->depth()});
     }
-    return deepest + 1;
+    return depth_above(deepest);
 }
 
 DataPtr Data::none() { return make(DataKind::None, std::monostate{}); }
@@ -133,23 +154,19 @@ struct DataEqual {
 }  // namespace
 
 DataPtr Data::dict(DataEntries entries) {
+    const int depth = dict_depth(entries);
     std::unordered_set<const Data*, DataHash, DataEqual> seen;
     seen.reserve(entries.size());
-    DataItems keys_and_values;
-    keys_and_values.reserve(entries.size() * 2);
     for (const auto& [key, value] : entries) {
-        if (!key || !value) throw Error(ErrorCode::InvalidArgument, "dict key or value is NULL");
-        keys_and_values.push_back(key);
-        keys_and_values.push_back(value);
-        if (!key->is_hashable()) {
-            throw Error(ErrorCode::InvalidArgument,
-                        std::string("dict key of kind '") + kind_name(key->kind()) + "' is not hashable");
-        }
         if (!seen.insert(key.get()).second) {
             throw Error(ErrorCode::InvalidArgument, "duplicate dict key " + key->repr());
         }
     }
-    const int depth = container_depth(keys_and_values);
+    return make(DataKind::Dict, std::move(entries), depth);
+}
+
+DataPtr Data::dict_of_distinct_keys(DataEntries entries) {
+    const int depth = dict_depth(entries);
     return make(DataKind::Dict, std::move(entries), depth);
 }
 

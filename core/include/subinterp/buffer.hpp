@@ -24,18 +24,24 @@ public:
     Buffer& operator=(const Buffer&) = delete;
     ~Buffer();
 
+    // Gives host memory back to the host without calling its release: for a
+    // constructor that fails after adopt(), when nothing was taken over.
+    void disown() noexcept { release_ = nullptr; }
+
     std::byte* data() const noexcept { return data_; }
     std::size_t size() const noexcept { return size_; }
     bool readonly() const noexcept { return readonly_; }
 
 private:
+    static std::shared_ptr<Buffer> owning(std::byte* data, std::size_t size, bool readonly, Release release,
+                                          void* context);
     Buffer(std::byte* data, std::size_t size, bool readonly, Release release, void* context)
         : data_(data), size_(size), readonly_(readonly), release_(release), context_(context) {}
 
     std::byte* const data_;
     const std::size_t size_;
     const bool readonly_;
-    const Release release_;
+    Release release_;
     void* const context_;
 };
 

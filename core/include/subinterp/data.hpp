@@ -69,11 +69,14 @@ using DataEntries = std::vector<std::pair<DataPtr, DataPtr>>;
 
 class Data {
 public:
-    // Containers nest at most this deep (a scalar has depth 0). Every walk
-    // over a value -- destruction, repr, equality, conversion -- recurses, so
-    // the limit is what keeps them off the end of the stack; it also bounds
-    // self-referencing Python containers.
-    static constexpr int kMaxDepth = 200;
+    // Containers nest at most this deep (a scalar has depth 0; an empty
+    // container 1). Every walk over a value -- destruction, repr, equality,
+    // conversion -- recurses, so the limit keeps them off the end of the stack.
+    static constexpr int kMaxDepth = 256;
+    // Values converted from Python nest at most this deep (which also stops
+    // self-referencing containers), leaving hosts room to wrap them in
+    // argument tuples, dicts and queue items without hitting kMaxDepth.
+    static constexpr int kMaxPythonDepth = 200;
 
     static DataPtr none();
     static DataPtr boolean(bool value);
@@ -87,6 +90,10 @@ public:
     static DataPtr tuple(DataItems items);
     static DataPtr list(DataItems items);
     static DataPtr dict(DataEntries entries);  // throws on unhashable or duplicate keys
+    // For keys already known distinct (a Python dict's): skips the duplicate
+    // check, which costs more than the rest of the conversion. Structurally
+    // equal keys can only be distinct NaN objects, which convert back fine.
+    static DataPtr dict_of_distinct_keys(DataEntries entries);
     static DataPtr buffer(BufferView view);
     static DataPtr pickled(std::string_view pickle_bytes);
     static DataPtr interpreter(int64_t id);
@@ -127,6 +134,7 @@ private:
     Data(DataKind kind, Value value, int depth) : kind_(kind), depth_(depth), value_(std::move(value)) {}
     static DataPtr make(DataKind kind, Value value, int depth = 0);
     static int container_depth(const DataItems& items);
+    static int dict_depth(const DataEntries& entries);  // also checks the keys are hashable
     [[noreturn]] void wrong_kind(const char* wanted) const;
 
     mutable std::atomic<uint32_t> refs_{1};

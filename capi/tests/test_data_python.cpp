@@ -1345,3 +1345,23 @@ TEST_F(DataPythonFinalizeDeathTest, FinalizeReleasesTheOnlyViewOnce) {
 TEST_F(DataPythonFinalizeDeathTest, HostReferenceOutlivesFinalize) {
     EXPECT_EXIT(finalize_with_a_view_alive(true), ::testing::ExitedWithCode(0), "");
 }
+
+// Keys distinct in Python but equal in the data model's structural equality
+// (two NaN objects, equal pickles of objects without __eq__) are valid dicts:
+// they convert, and come back with as many keys.
+TEST_F(DataPythonRefused, PythonDictsWithStructurallyEqualKeysConvert) {
+    const int64_t a = interpreter();
+    const int64_t b = interpreter();
+    exec_ok(a, "class K:\n    pass\n"
+               "import pickle\n"
+               "def nan_keys(): return {float('nan'): 1, float('nan'): 2}\n"
+               "def nan_tuple_keys(): return {(float('nan'),): 1, (float('nan'),): 2}\n");
+    exec_ok(b, "def count(d): return len(d)\n");
+    for (const char* maker : {"nan_keys", "nan_tuple_keys"}) {
+        Err e;
+        Data value;
+        ASSERT_OK(call_with(a, maker, nullptr, 0, e, value), e) << maker << ": " << failure(e);
+        Data args = make_tuple({value.get()});
+        EXPECT_EQ(as_int(call(b, "count", args.get()).get()), 2) << maker;
+    }
+}

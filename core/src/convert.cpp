@@ -172,7 +172,7 @@ DataPtr str_from_python(PyObject* object) {
         PyErr_Clear();
         throw Error(ErrorCode::NotShareable, "str contains a lone surrogate and cannot be encoded as UTF-8");
     }
-    return Data::str(std::string_view(utf8, static_cast<std::size_t>(size)));
+    return Data::str_from_valid_utf8(std::string_view(utf8, static_cast<std::size_t>(size)));
 }
 
 DataPtr sequence_from_python(PyObject* object, Sharing sharing, int depth) {

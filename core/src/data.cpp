@@ -139,8 +139,10 @@ DataPtr Data::list(DataItems items) {
 
 DataPtr Data::str(std::string_view utf8) {
     utf8::require_valid(utf8, "str");
-    return make(DataKind::Str, std::string(utf8));
+    return str_from_valid_utf8(utf8);
 }
+
+DataPtr Data::str_from_valid_utf8(std::string_view utf8) { return make(DataKind::Str, std::string(utf8)); }
 
 namespace {
 

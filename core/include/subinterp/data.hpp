@@ -86,6 +86,9 @@ public:
     static DataPtr integer_from_bytes(std::string_view little_endian);
     static DataPtr floating(double value);
     static DataPtr str(std::string_view utf8);  // throws InvalidArgument on bad UTF-8
+    // For text already known to be valid UTF-8 (CPython's own encoding of a
+    // str): validating it again costs more than copying it.
+    static DataPtr str_from_valid_utf8(std::string_view utf8);
     static DataPtr bytes(std::string_view bytes);
     static DataPtr tuple(DataItems items);
     static DataPtr list(DataItems items);

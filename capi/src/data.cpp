@@ -31,6 +31,12 @@ subinterp_status construct(subinterp_data** out, subinterp_error** err, Make&& m
 
 const Data& require_data(const subinterp_data* data) { return require(core(data), "data"); }
 
+// `len` bytes at `bytes`, which may be NULL only when len is 0.
+std::string_view bytes_view(const void* bytes, size_t len, const char* name) {
+    if (len > 0) subinterp::capi::require_non_null(bytes, name);
+    return std::string_view(bytes ? static_cast<const char*>(bytes) : "", len);
+}
+
 subinterp::DataItems items_from(const subinterp_data* const* items, size_t len, const char* name) {
     if (len > 0) subinterp::capi::require_non_null(items, name);
     subinterp::DataItems result;
@@ -68,10 +74,7 @@ subinterp_status subinterp_data_new_int(int64_t value, subinterp_data** out, sub
 
 subinterp_status subinterp_data_new_int_bytes(const void* bytes, size_t len, subinterp_data** out,
                                               subinterp_error** err) {
-    return construct(out, err, [&] {
-        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
-        return Data::integer_from_bytes(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
-    });
+    return construct(out, err, [&] { return Data::integer_from_bytes(bytes_view(bytes, len, "bytes")); });
 }
 
 subinterp_status subinterp_data_new_float(double value, subinterp_data** out, subinterp_error** err) {
@@ -79,18 +82,12 @@ subinterp_status subinterp_data_new_float(double value, subinterp_data** out, su
 }
 
 subinterp_status subinterp_data_new_str(const char* utf8, size_t len, subinterp_data** out, subinterp_error** err) {
-    return construct(out, err, [&] {
-        if (len > 0) require(utf8, "utf8");
-        return Data::str(std::string_view(utf8 ? utf8 : "", len));
-    });
+    return construct(out, err, [&] { return Data::str(bytes_view(utf8, len, "utf8")); });
 }
 
 subinterp_status subinterp_data_new_bytes(const void* bytes, size_t len, subinterp_data** out,
                                           subinterp_error** err) {
-    return construct(out, err, [&] {
-        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
-        return Data::bytes(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
-    });
+    return construct(out, err, [&] { return Data::bytes(bytes_view(bytes, len, "bytes")); });
 }
 
 subinterp_status subinterp_data_new_tuple(const subinterp_data* const* items, size_t len, subinterp_data** out,
@@ -143,10 +140,7 @@ subinterp_status subinterp_data_new_buffer_external(void* data, size_t size, int
 
 subinterp_status subinterp_data_new_pickled(const void* bytes, size_t len, subinterp_data** out,
                                             subinterp_error** err) {
-    return construct(out, err, [&] {
-        if (len > 0) subinterp::capi::require_non_null(bytes, "bytes");
-        return Data::pickled(std::string_view(bytes ? static_cast<const char*>(bytes) : "", len));
-    });
+    return construct(out, err, [&] { return Data::pickled(bytes_view(bytes, len, "bytes")); });
 }
 
 subinterp_status subinterp_data_new_interpreter(int64_t id, subinterp_data** out, subinterp_error** err) {

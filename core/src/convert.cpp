@@ -101,15 +101,13 @@ PyRef pickled_to_python(const Data& data) {
 
 // --- containers and dispatch ---------------------------------------------------------------
 
-PyRef to_python_at(const Data& data, int depth);
-
-PyRef sequence_to_python(const Data& data, int depth) {
+PyRef sequence_to_python(const Data& data) {
     const DataItems& items = data.items();
     const bool is_tuple = data.kind() == DataKind::Tuple;
     const auto size = static_cast<Py_ssize_t>(items.size());
     PyRef sequence = checked(is_tuple ? PyTuple_New(size) : PyList_New(size));
     for (Py_ssize_t i = 0; i < size; ++i) {
-        PyObject* item = to_python_at(*items[i], depth + 1).release();
+        PyObject* item = to_python(*items[i]).release();
         if (is_tuple) {
             PyTuple_SET_ITEM(sequence.get(), i, item);
         } else {
@@ -119,11 +117,11 @@ PyRef sequence_to_python(const Data& data, int depth) {
     return sequence;
 }
 
-PyRef dict_to_python(const Data& data, int depth) {
+PyRef dict_to_python(const Data& data) {
     PyRef dict = checked(PyDict_New());
     for (const auto& [key, value] : data.entries()) {
-        PyRef py_key = to_python_at(*key, depth + 1);
-        PyRef py_value = to_python_at(*value, depth + 1);
+        PyRef py_key = to_python(*key);
+        PyRef py_value = to_python(*value);
         const Py_ssize_t size_before = PyDict_GET_SIZE(dict.get());
         if (PyDict_SetItem(dict.get(), py_key.get(), py_value.get()) < 0) throw_python_error();
         if (PyDict_GET_SIZE(dict.get()) == size_before) {
@@ -134,10 +132,10 @@ PyRef dict_to_python(const Data& data, int depth) {
     return dict;
 }
 
-PyRef to_python_at(const Data& data, int depth) {
-    if (depth > Data::kMaxDepth) {
-        throw Error(ErrorCode::NotShareable, "data nested deeper than " + std::to_string(Data::kMaxDepth) + " levels");
-    }
+}  // namespace
+
+// Recursion is bounded: Data refuses to nest deeper than Data::kMaxDepth.
+PyRef to_python(const Data& data) {
     switch (data.kind()) {
         case DataKind::None: return PyRef::borrow(Py_None);
         case DataKind::Bool: return PyRef::borrow(data.as_bool() ? Py_True : Py_False);
@@ -152,8 +150,8 @@ PyRef to_python_at(const Data& data, int depth) {
             return checked(PyBytes_FromStringAndSize(bytes.data(), static_cast<Py_ssize_t>(bytes.size())));
         }
         case DataKind::Tuple:
-        case DataKind::List: return sequence_to_python(data, depth);
-        case DataKind::Dict: return dict_to_python(data, depth);
+        case DataKind::List: return sequence_to_python(data);
+        case DataKind::Dict: return dict_to_python(data);
         case DataKind::Buffer: return memoryview_of(data.as_buffer());
         case DataKind::Pickled: return pickled_to_python(data);
         case DataKind::Interpreter: return interpreter_id_object(data.as_interpreter());
@@ -162,6 +160,8 @@ PyRef to_python_at(const Data& data, int depth) {
     throw Error(ErrorCode::NotShareable,
                 std::string("data of kind '") + kind_name(data.kind()) + "' cannot enter Python yet");
 }
+
+namespace {
 
 DataPtr from_python_at(PyObject* object, Sharing sharing, int depth);
 
@@ -220,7 +220,6 @@ DataPtr dict_from_python(PyObject* object, Sharing sharing, int depth) {
 }
 
 DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
-    if (depth > Data::kMaxPythonDepth) too_deep();
     // Exact types only: a subclass would come back as its base type, so it
     // takes the pickle path, which keeps it.
     PyTypeObject* type = Py_TYPE(object);
@@ -232,19 +231,19 @@ DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
     if (type == &PyBytes_Type) {
         return Data::bytes(std::string_view(PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))));
     }
-    const bool is_container = type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type;
-    // A container at `depth` is at least depth + 1 deep, empty or not.
-    if (is_container && depth + 1 > Data::kMaxPythonDepth) too_deep();
-    if (type == &PyTuple_Type || type == &PyList_Type) return sequence_from_python(object, sharing, depth);
-    if (type == &PyDict_Type) return dict_from_python(object, sharing, depth);
+    if (type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type) {
+        // The only place depth grows: a container at `depth` is at least
+        // depth + 1 deep, empty or not.
+        if (depth + 1 > Data::kMaxPythonDepth) too_deep();
+        return type == &PyDict_Type ? dict_from_python(object, sharing, depth)
+                                    : sequence_from_python(object, sharing, depth);
+    }
     if (type == &PyMemoryView_Type) return memoryview_from_python(object);
     if (const auto id = interpreter_id_of(object)) return Data::interpreter(*id);
     return pickled_from_python(object, sharing);
 }
 
 }  // namespace
-
-PyRef to_python(const Data& data) { return to_python_at(data, 0); }
 
 DataPtr from_python(PyObject* object, Sharing sharing) { return from_python_at(object, sharing, 0); }
 

@@ -106,6 +106,13 @@ subinterp_status call_with(int64_t id, const char* callable, const subinterp_dat
     return status;
 }
 
+// Hands `value` to the interpreter, whose keep() stores it in the global
+// `kept`; the argument tuple is freed before returning.
+void keep_in(int64_t id, const Data& value) {
+    Data args = make_tuple({value.get()});
+    call(id, "keep", args.get());
+}
+
 // `source` evaluated in the interpreter's __main__ and converted to data.
 subinterp_status make_in(int64_t id, const std::string& source, uint32_t flags, Err& e, Data& out) {
     Data text = make_str(source);
@@ -834,9 +841,8 @@ TEST_F(DataPythonBuffer, OneBufferSharedByTwoInterpreters) {
     const int64_t b = interpreter();
     unsigned char* memory = nullptr;
     Data buffer = host_buffer(32, &memory);
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    call(b, "keep", args.get());
+    keep_in(a, buffer);
+    keep_in(b, buffer);
     exec_ok(a, "kept[0:5] = b'hello'");
     exec_ok(b, "assert bytes(kept[0:5]) == b'hello', bytes(kept[0:5])\nkept[5:11] = b' world'");
     exec_ok(a, "assert bytes(kept[0:11]) == b'hello world', bytes(kept[0:11])");
@@ -877,8 +883,7 @@ TEST_F(DataPythonBuffer, ViewsOfLibraryMemoryComeBackWithoutCopying) {
     exec_ok(b, kBufferHelpers);
     unsigned char* memory = nullptr;
     Data buffer = host_buffer(64, &memory);
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
+    keep_in(a, buffer);
 
     struct Case {
         const char* source;
@@ -926,8 +931,7 @@ TEST_F(DataPythonBuffer, StridedAndTypedViewsComeBackWithTheirBytes) {
     const int64_t a = interpreter();
     unsigned char* memory = nullptr;
     Data buffer = host_buffer(64, &memory);
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
+    keep_in(a, buffer);
     Err e;
     Data strided;
     ASSERT_OK(make_in(a, "kept[::2]", 0, e, strided), e) << failure(e);
@@ -1087,9 +1091,7 @@ protected:
 TEST_F(DataPythonBufferLifetime, HostDropsFirstThenPython) {
     const int64_t a = interpreter();
     Data buffer = external();
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    args.reset();
+    keep_in(a, buffer);
     buffer.reset();
     EXPECT_EQ(releases(), 0) << "released while interpreter A still holds a memoryview";
     exec_ok(a, "assert kept[3] == 3 and len(kept) == 256\nkept[0] = 0xFE");
@@ -1148,9 +1150,7 @@ TEST_F(DataPythonBufferLifetime, BoundByPrepareMain) {
 TEST_F(DataPythonBufferLifetime, DestroyingTheInterpreterReleasesItsOnlyView) {
     const int64_t a = interpreter();
     Data buffer = external();
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    args.reset();
+    keep_in(a, buffer);
     buffer.reset();
     EXPECT_EQ(releases(), 0);
     Err e;
@@ -1191,9 +1191,7 @@ TEST_F(DataPythonBufferLifetime, DestroyingTheInterpreterWhileTheHostHolds) {
 TEST_F(DataPythonBufferLifetime, PythonDropsTheLastReferenceOnAnotherThread) {
     const int64_t a = interpreter();
     Data buffer = external();
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    args.reset();
+    keep_in(a, buffer);
     buffer.reset();
     std::thread::id dropper;
     std::thread worker([&] {
@@ -1208,9 +1206,7 @@ TEST_F(DataPythonBufferLifetime, PythonDropsTheLastReferenceOnAnotherThread) {
 TEST_F(DataPythonBufferLifetime, HostDropsTheLastReferenceOnAnotherThread) {
     const int64_t a = interpreter();
     Data buffer = external();
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    args.reset();
+    keep_in(a, buffer);
     exec_ok(a, "del kept\ngc.collect()");
     EXPECT_EQ(releases(), 0);
     std::thread::id dropper;
@@ -1226,9 +1222,7 @@ TEST_F(DataPythonBufferLifetime, HostDropsTheLastReferenceOnAnotherThread) {
 TEST_F(DataPythonBufferLifetime, DestroyOnAnotherThreadReleasesThere) {
     const int64_t a = interpreter();
     Data buffer = external();
-    Data args = make_tuple({buffer.get()});
-    call(a, "keep", args.get());
-    args.reset();
+    keep_in(a, buffer);
     buffer.reset();
     std::thread::id destroyer;
     subinterp_status status = -1;

@@ -4,7 +4,7 @@
 #   SUBINTERP_PYTHON_VERSION  e.g. "3.12": newest pyenv build of that series
 #   (neither)                 newest pyenv build of 3.12 or later
 #
-# Sets SUBINTERP_PY_{VERSION,INCLUDE,LIBRARY,LIBDIR,PREFIX,STDLIB}.
+# Sets SUBINTERP_PY_{VERSION,INCLUDE,LIBRARY,LIBDIR,PREFIX,STDLIB,EXT_SUFFIX}.
 
 set(SUBINTERP_PYTHON "" CACHE FILEPATH "CPython 3.12+ executable to build against")
 set(SUBINTERP_PYTHON_VERSION "" CACHE STRING "Series (e.g. 3.13) to pick from pyenv when SUBINTERP_PYTHON is unset")
@@ -53,7 +53,7 @@ print(";".join([
     "%d.%d.%d" % sys.version_info[:3],
     sysconfig.get_paths()["include"],
     v("LIBDIR") or "", v("LDLIBRARY") or "", str(v("Py_ENABLE_SHARED") or 0),
-    sys.base_prefix, sysconfig.get_paths()["stdlib"],
+    sys.base_prefix, sysconfig.get_paths()["stdlib"], v("EXT_SUFFIX"),
 ]))
 ]=]
   OUTPUT_VARIABLE _described OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _failed)
@@ -67,6 +67,7 @@ list(GET _described 3 _ldlibrary)
 list(GET _described 4 _shared)
 list(GET _described 5 SUBINTERP_PY_PREFIX)
 list(GET _described 6 SUBINTERP_PY_STDLIB)
+list(GET _described 7 SUBINTERP_PY_EXT_SUFFIX)
 
 if(SUBINTERP_PY_VERSION VERSION_LESS 3.12)
   message(FATAL_ERROR "${SUBINTERP_PYTHON} is CPython ${SUBINTERP_PY_VERSION}; 3.12 or later is required "

@@ -107,6 +107,9 @@ enum {
     SUBINTERP_ERR_CLOSED = 15,
     /** The operation was cancelled. */
     SUBINTERP_ERR_CANCELLED = 16,
+    /** A queue item's interpreter was destroyed and the item was put with
+     *  SUBINTERP_UNBOUND_ERROR (the get consumed it). */
+    SUBINTERP_ERR_UNBOUND = 17,
     /** A bug in the library: please report it. */
     SUBINTERP_ERR_INTERNAL = 99
 };
@@ -466,7 +469,7 @@ SUBINTERP_API subinterp_status subinterp_data_new_list(const subinterp_data *con
                                                        subinterp_error **err);
 /** New dict of `len` key/value pairs in insertion order. Keys must be
  *  hashable kinds (none, bool, int, float, str, bytes, pickled, interpreter,
- *  tuples of those); a
+ *  queue, tuples of those); a
  *  key equal to an earlier one gives SUBINTERP_ERR_INVALID_ARGUMENT. Keys
  *  that differ here but are equal in Python (1, 1.0, True) are refused with
  *  SUBINTERP_ERR_INVALID_ARGUMENT when the dict is converted to Python. */
@@ -547,6 +550,14 @@ SUBINTERP_API subinterp_status subinterp_data_get_buffer(const subinterp_data *d
 /** Borrow a pickled value's pickle bytes. Valid while `data` lives. */
 SUBINTERP_API subinterp_status subinterp_data_get_pickled(const subinterp_data *data, const void **bytes,
                                                           size_t *len, subinterp_error **err);
+/** New queue handle for the live queue `id` (SUBINTERP_ERR_NOT_FOUND
+ *  otherwise). The value holds the queue: it lives at least as long as the
+ *  value, wherever the value goes. Python code receives a _subinterp.Queue. */
+SUBINTERP_API subinterp_status subinterp_data_new_queue(int64_t id, subinterp_data **out, subinterp_error **err);
+/** Read a queue handle's queue id. The id stays valid while `data` lives; to
+ *  keep the queue longer, subinterp_queue_retain() it. */
+SUBINTERP_API subinterp_status subinterp_data_get_queue(const subinterp_data *data, int64_t *id,
+                                                        subinterp_error **err);
 /** Read an interpreter handle's id. */
 SUBINTERP_API subinterp_status subinterp_data_get_interpreter(const subinterp_data *data, int64_t *id,
                                                               subinterp_error **err);
@@ -578,6 +589,125 @@ SUBINTERP_API int subinterp_data_equal(const subinterp_data *a, const subinterp_
  *  receives a NUL-terminated string to free with subinterp_free(). */
 SUBINTERP_API subinterp_status subinterp_data_repr(const subinterp_data *data, char **repr,
                                                    subinterp_error **err);
+
+/* ------------------------------------------------------------------------ */
+/* Queues                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Process-wide FIFO queues of portable data, shared by every interpreter
+ * (through the _subinterp.Queue Python type) and every host thread. They need
+ * no Python: a host can use them before the runtime starts or after it ends.
+ * Semantics follow PEP 734 (Python 3.14's concurrent.interpreters.Queue). A
+ * blocked put or get waits on a condition variable, woken by the operation
+ * that unblocks it, and releases the caller's GIL (attach mode) meanwhile.
+ *
+ * A queue lives while anyone holds it: the host (subinterp_queue_create and
+ * subinterp_queue_retain each count one hold), a queue value of portable
+ * data, or a Queue object in any interpreter. When the last hold goes the
+ * queue is destroyed with the items it still has. */
+
+/** What get returns for an item whose putting interpreter was destroyed.
+ *  Items put by hosts (this C ABI) belong to no interpreter and are never
+ *  unbound; the policy matters for items put by Python code. Values are part
+ *  of the ABI (and equal CPython's own). */
+typedef enum subinterp_unbound {
+    /** Per item: the queue's default. As a queue's default: REPLACE. */
+    SUBINTERP_UNBOUND_DEFAULT = 0,
+    /** The item disappears from the queue. */
+    SUBINTERP_UNBOUND_REMOVE = 1,
+    /** Getting the item fails with SUBINTERP_ERR_UNBOUND (Python:
+     *  ItemInterpreterDestroyed) and consumes it. */
+    SUBINTERP_UNBOUND_ERROR = 2,
+    /** Getting the item succeeds with *item = NULL (Python: the UNBOUND
+     *  marker). */
+    SUBINTERP_UNBOUND_REPLACE = 3
+} subinterp_unbound;
+
+/** Timeouts are seconds as a double: fractions are honoured (to the
+ *  nanosecond, on a monotonic clock). */
+#define SUBINTERP_WAIT_FOREVER (-1.0) /* any negative or infinite value */
+#define SUBINTERP_NO_WAIT 0.0
+
+/** Options of subinterp_queue_create(). */
+typedef struct subinterp_queue_options {
+    /** sizeof(subinterp_queue_options), set by the _INIT macro or _init(). */
+    uint32_t struct_size;
+    /** The most items the queue holds; 0 (the default) for no limit. */
+    size_t maxsize;
+    /** Default policy for items put without one (REPLACE by default). */
+    subinterp_unbound unbound;
+} subinterp_queue_options;
+
+#define SUBINTERP_QUEUE_OPTIONS_INIT {sizeof(subinterp_queue_options), 0, SUBINTERP_UNBOUND_REPLACE}
+
+/** Fill `opts` with defaults. SUBINTERP_ERR_INVALID_ARGUMENT if opts is NULL. */
+SUBINTERP_API subinterp_status subinterp_queue_options_init(subinterp_queue_options *opts);
+
+/** Create a queue; *id receives its id (ids are never reused). `opts` may be
+ *  NULL for defaults. The caller holds the queue once: drop the hold with
+ *  subinterp_queue_release(). SUBINTERP_ERR_INVALID_ARGUMENT for a bad
+ *  struct_size or policy. */
+SUBINTERP_API subinterp_status subinterp_queue_create(const subinterp_queue_options *opts, int64_t *id,
+                                                      subinterp_error **err);
+
+/** Take one more hold on queue `id` (e.g. one received inside a value). */
+SUBINTERP_API subinterp_status subinterp_queue_retain(int64_t id, subinterp_error **err);
+
+/** Drop one hold taken by create or retain; the last hold destroys the queue.
+ *  SUBINTERP_ERR_NOT_FOUND if the queue is gone. */
+SUBINTERP_API subinterp_status subinterp_queue_release(int64_t id, subinterp_error **err);
+
+/** Destroy queue `id` now, whoever holds it: its items are dropped, blocked
+ *  putters and getters wake with SUBINTERP_ERR_NOT_FOUND, and every later use
+ *  of the id (Queue objects included) is SUBINTERP_ERR_NOT_FOUND. */
+SUBINTERP_API subinterp_status subinterp_queue_destroy(int64_t id, subinterp_error **err);
+
+/** Close queue `id`: puts fail with SUBINTERP_ERR_CLOSED (blocked putters
+ *  wake with it); gets still return the items left, then fail with
+ *  SUBINTERP_ERR_CLOSED (blocked getters wake with it). Closing twice is OK. */
+SUBINTERP_API subinterp_status subinterp_queue_close(int64_t id, subinterp_error **err);
+
+/** Append `item` (borrowed: the queue takes its own reference), waiting up to
+ *  `timeout` seconds while the queue is full. Errors: SUBINTERP_ERR_QUEUE_FULL
+ *  when no room came in time (at once for SUBINTERP_NO_WAIT),
+ *  SUBINTERP_ERR_CLOSED, SUBINTERP_ERR_NOT_FOUND, SUBINTERP_ERR_INVALID_ARGUMENT
+ *  for a NULL item or a NaN timeout. */
+SUBINTERP_API subinterp_status subinterp_queue_put(int64_t id, const subinterp_data *item, double timeout,
+                                                   subinterp_error **err);
+
+/** Take the oldest item, waiting up to `timeout` seconds while the queue is
+ *  empty. *item receives a new reference -- or NULL, with SUBINTERP_OK, for
+ *  an item unbound under SUBINTERP_UNBOUND_REPLACE. Errors:
+ *  SUBINTERP_ERR_QUEUE_EMPTY when nothing came in time,
+ *  SUBINTERP_ERR_CLOSED once closed and drained, SUBINTERP_ERR_UNBOUND,
+ *  SUBINTERP_ERR_NOT_FOUND, SUBINTERP_ERR_INVALID_ARGUMENT. */
+SUBINTERP_API subinterp_status subinterp_queue_get(int64_t id, double timeout, subinterp_data **item,
+                                                   subinterp_error **err);
+
+/** The number of items in queue `id` (unbound items included). */
+SUBINTERP_API subinterp_status subinterp_queue_size(int64_t id, size_t *size, subinterp_error **err);
+
+/** A description of a queue, filled by subinterp_queue_get_info(). */
+typedef struct subinterp_queue_info {
+    /** sizeof(subinterp_queue_info), set by the caller (_INIT macro). */
+    uint32_t struct_size;
+    int64_t id;
+    size_t maxsize;            /* 0: unbounded */
+    subinterp_unbound unbound; /* the queue's default policy */
+    size_t size;               /* items now */
+    int closed;                /* 1 once closed */
+} subinterp_queue_info;
+
+#define SUBINTERP_QUEUE_INFO_INIT {sizeof(subinterp_queue_info), 0, 0, SUBINTERP_UNBOUND_DEFAULT, 0, 0}
+
+/** Describe queue `id` into *info (whose struct_size the caller sets). */
+SUBINTERP_API subinterp_status subinterp_queue_get_info(int64_t id, subinterp_queue_info *info,
+                                                        subinterp_error **err);
+
+/** List the live queues in creation order, as subinterp_list() does: at most
+ *  `capacity` ids to `ids` (NULL when capacity is 0), the total to *count. */
+SUBINTERP_API subinterp_status subinterp_queue_list(int64_t *ids, size_t capacity, size_t *count,
+                                                    subinterp_error **err);
 
 #ifdef __cplusplus
 }

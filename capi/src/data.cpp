@@ -209,6 +209,17 @@ subinterp_status subinterp_data_get_pickled(const subinterp_data* data, const vo
     });
 }
 
+subinterp_status subinterp_data_new_queue(int64_t id, subinterp_data** out, subinterp_error** err) {
+    return construct(out, err, [&] { return Data::queue(subinterp::QueueHandle::open(id)); });
+}
+
+subinterp_status subinterp_data_get_queue(const subinterp_data* data, int64_t* id, subinterp_error** err) {
+    return guarded(err, [&] {
+        int64_t& out = require(id, "id");
+        out = require_data(data).as_queue().id();
+    });
+}
+
 subinterp_status subinterp_data_get_interpreter(const subinterp_data* data, int64_t* id, subinterp_error** err) {
     return guarded(err, [&] {
         int64_t& out = require(id, "id");

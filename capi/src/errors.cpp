@@ -19,6 +19,7 @@ static_assert(SUBINTERP_ERR_QUEUE_EMPTY == static_cast<int>(subinterp::ErrorCode
 static_assert(SUBINTERP_ERR_QUEUE_FULL == static_cast<int>(subinterp::ErrorCode::QueueFull));
 static_assert(SUBINTERP_ERR_CLOSED == static_cast<int>(subinterp::ErrorCode::Closed));
 static_assert(SUBINTERP_ERR_CANCELLED == static_cast<int>(subinterp::ErrorCode::Cancelled));
+static_assert(SUBINTERP_ERR_UNBOUND == static_cast<int>(subinterp::ErrorCode::Unbound));
 static_assert(SUBINTERP_ERR_INTERNAL == static_cast<int>(subinterp::ErrorCode::Internal));
 
 namespace subinterp::capi {
@@ -98,6 +99,7 @@ const char* subinterp_status_name(subinterp_status status) {
         case SUBINTERP_ERR_QUEUE_FULL: return "SUBINTERP_ERR_QUEUE_FULL";
         case SUBINTERP_ERR_CLOSED: return "SUBINTERP_ERR_CLOSED";
         case SUBINTERP_ERR_CANCELLED: return "SUBINTERP_ERR_CANCELLED";
+        case SUBINTERP_ERR_UNBOUND: return "SUBINTERP_ERR_UNBOUND";
         case SUBINTERP_ERR_INTERNAL: return "SUBINTERP_ERR_INTERNAL";
         default: return "SUBINTERP_ERR_UNKNOWN";
     }

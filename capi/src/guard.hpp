@@ -3,8 +3,11 @@
 // every failure becomes a status plus an optional subinterp_error.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "subinterp.h"
 #include "subinterp/error.hpp"
@@ -49,5 +52,14 @@ T& require(T* pointer, const char* name) {
 // size, at most what this library knows.
 void require_struct_size(uint32_t struct_size, std::size_t first_version_size, std::size_t known_size,
                          const char* name);
+
+// The list convention of subinterp_list() and subinterp_queue_list(): at most
+// `capacity` ids to `ids`, the total to *count.
+inline void write_ids(const std::vector<int64_t>& all, int64_t* ids, size_t capacity, size_t* count) {
+    size_t& total = require(count, "count");
+    if (capacity > 0) require(ids, "ids");
+    std::copy_n(all.begin(), std::min(capacity, all.size()), ids);
+    total = all.size();
+}
 
 }  // namespace subinterp::capi

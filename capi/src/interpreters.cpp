@@ -75,13 +75,7 @@ subinterp_status subinterp_destroy(int64_t id, subinterp_error** err) {
 }
 
 subinterp_status subinterp_list(int64_t* ids, size_t capacity, size_t* count, subinterp_error** err) {
-    return guarded(err, [&] {
-        size_t& total = require(count, "count");
-        if (capacity > 0) require(ids, "ids");
-        const auto all = registry().ids();
-        std::copy_n(all.begin(), std::min(capacity, all.size()), ids);
-        total = all.size();
-    });
+    return guarded(err, [&] { subinterp::capi::write_ids(registry().ids(), ids, capacity, count); });
 }
 
 subinterp_status subinterp_main_id(int64_t* id, subinterp_error** err) {

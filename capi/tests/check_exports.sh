@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ABI hygiene of the built library:
-#   (a) only subinterp_* symbols are exported, each at version SUBINTERP_1.0
+#   (a) only subinterp_* symbols (and PyInit__subinterp, the entry point of the
+#       _subinterp Python module the library also is) are exported, each at
+#       version SUBINTERP_1.0
 #   (b) the SONAME is libsubinterp.so.1
 #   (c) the functions the header declares with SUBINTERP_API == the exports
 #   (d) nothing C++ leaks: no mangled (_Z) names, no C++ runtime symbols
@@ -54,19 +56,23 @@ while read -r _address type symbol; do
   if [[ $type == A && $name == "$version_node" ]]; then
     continue  # the version definition itself
   fi
-  if [[ $name != subinterp_* ]]; then
+  if [[ $name != subinterp_* && $name != PyInit__subinterp ]]; then
     fail "exported symbol '$symbol' (type $type) is not named subinterp_*"
     continue
   fi
   if [[ $version != "@@$version_node" ]]; then
     fail "exported symbol '$name' has version '${version:-<none>}', expected @@$version_node"
   fi
+  [[ $name == PyInit__subinterp ]] && { python_entry=1; continue; }  # not part of the C header
   exported_functions+=("$name")
 done <<<"$defined"
 if ! grep -Eq "^[0-9a-f]* A ${version_node//./\\.}\$" <<<"$defined"; then
   fail "the version definition $version_node is missing (was the version script applied?)"
 fi
-passed "${#exported_functions[@]} symbols, all subinterp_* at @@$version_node"
+if [[ -z ${python_entry:-} ]]; then
+  fail "PyInit__subinterp is not exported: Python cannot import the _subinterp module"
+fi
+passed "${#exported_functions[@]} symbols, all subinterp_* at @@$version_node, plus PyInit__subinterp"
 
 # --- (b) SONAME -------------------------------------------------------------------
 dynamic=$(readelf -d "$library")

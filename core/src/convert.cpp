@@ -3,6 +3,7 @@
 #include <string>
 
 #include "python_error.hpp"
+#include "python_queue.hpp"
 #include "python_types.hpp"
 
 namespace subinterp {
@@ -155,7 +156,7 @@ PyRef to_python(const Data& data) {
         case DataKind::Buffer: return memoryview_of(data.as_buffer());
         case DataKind::Pickled: return pickled_to_python(data);
         case DataKind::Interpreter: return interpreter_id_object(data.as_interpreter());
-        case DataKind::Queue: break;
+        case DataKind::Queue: return queue_object(data.as_queue());
     }
     throw Error(ErrorCode::NotShareable,
                 std::string("data of kind '") + kind_name(data.kind()) + "' cannot enter Python yet");
@@ -239,6 +240,7 @@ DataPtr from_python_at(PyObject* object, Sharing sharing, int depth) {
                                     : sequence_from_python(object, sharing, depth);
     }
     if (type == &PyMemoryView_Type) return memoryview_from_python(object);
+    if (auto queue = queue_handle_of(object)) return Data::queue(std::move(*queue));
     if (const auto id = interpreter_id_of(object)) return Data::interpreter(*id);
     return pickled_from_python(object, sharing);
 }

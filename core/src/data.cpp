@@ -125,6 +125,11 @@ DataPtr Data::pickled(std::string_view pickle_bytes) {
 
 DataPtr Data::interpreter(int64_t id) { return make(DataKind::Interpreter, id); }
 
+DataPtr Data::queue(QueueHandle handle) {
+    if (!handle) throw Error(ErrorCode::InvalidArgument, "queue handle is empty");
+    return make(DataKind::Queue, std::move(handle));
+}
+
 DataPtr Data::floating(double value) { return make(DataKind::Float, value); }
 DataPtr Data::bytes(std::string_view bytes) { return make(DataKind::Bytes, std::string(bytes)); }
 DataPtr Data::tuple(DataItems items) {
@@ -206,6 +211,11 @@ std::string_view Data::as_pickled() const {
     return std::get<std::string>(value_);
 }
 
+const QueueHandle& Data::as_queue() const {
+    if (kind_ != DataKind::Queue) wrong_kind("queue");
+    return std::get<QueueHandle>(value_);
+}
+
 int64_t Data::as_interpreter() const {
     if (kind_ != DataKind::Interpreter) wrong_kind("interpreter");
     return std::get<int64_t>(value_);
@@ -285,6 +295,7 @@ bool Data::equals(const Data& other) const noexcept {
             if (is_big_int()) return std::get<BigInt>(value_) == std::get<BigInt>(other.value_);
             return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
         case DataKind::Interpreter: return std::get<int64_t>(value_) == std::get<int64_t>(other.value_);
+        case DataKind::Queue: return std::get<QueueHandle>(value_).id() == std::get<QueueHandle>(other.value_).id();
         case DataKind::Str:
         case DataKind::Bytes:
         case DataKind::Pickled: return std::get<std::string>(value_) == std::get<std::string>(other.value_);
@@ -323,6 +334,7 @@ std::size_t Data::hash() const noexcept {
                              : std::hash<int64_t>{}(std::get<int64_t>(value_)));
             break;
         case DataKind::Interpreter: mix(std::hash<int64_t>{}(std::get<int64_t>(value_))); break;
+        case DataKind::Queue: mix(std::hash<int64_t>{}(std::get<QueueHandle>(value_).id())); break;
         case DataKind::Float: mix(std::hash<uint64_t>{}(float_bits(std::get<double>(value_)))); break;
         case DataKind::Str:
         case DataKind::Bytes:
@@ -438,6 +450,7 @@ std::string Data::repr() const {
         }
         case DataKind::Pickled: return "<pickled " + std::to_string(std::get<std::string>(value_).size()) + " bytes>";
         case DataKind::Interpreter: return "<interpreter " + std::to_string(std::get<int64_t>(value_)) + ">";
+        case DataKind::Queue: return "<queue " + std::to_string(std::get<QueueHandle>(value_).id()) + ">";
         default: return std::string("<") + kind_name(kind_) + ">";
     }
 }

@@ -13,6 +13,8 @@
 #error "the build must define SUBINTERP_DEFAULT_PYTHON_HOME (sys.prefix of the CPython built against)"
 #endif
 
+extern "C" PyObject* PyInit__subinterp(void);  // python_module.cpp
+
 namespace subinterp {
 namespace {
 
@@ -107,6 +109,10 @@ void Runtime::embed(const RuntimeOptions& options) {
     const std::string home = python_home(options);
     require_stdlib(home);
     make_libpython_global();
+    // Every interpreter can then `import _subinterp` (python_module.cpp).
+    if (PyImport_AppendInittab("_subinterp", PyInit__subinterp) < 0) {
+        throw Error(ErrorCode::NoMemory, "cannot register the _subinterp module");
+    }
 
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);

@@ -1,6 +1,9 @@
 #include "thread_state.hpp"
 
+#include <utility>
+
 #include "gilstate_shim.h"
+#include "subinterp/queues.hpp"
 
 namespace subinterp {
 
@@ -22,6 +25,12 @@ CallerDetach::~CallerDetach() {
 GilstateRestore::GilstateRestore() noexcept : previous_(PyGILState_GetThisThreadState()) {}
 
 GilstateRestore::~GilstateRestore() { subinterp_gilstate_rebind(previous_); }
+
+void HostBlocking::release() noexcept { saved_ = current_thread_state() ? PyEval_SaveThread() : nullptr; }
+
+void HostBlocking::reacquire() noexcept {
+    if (saved_) PyEval_RestoreThread(static_cast<PyThreadState*>(std::exchange(saved_, nullptr)));
+}
 
 void delete_idle_thread_state(PyThreadState* tstate) noexcept {
     subinterp_gilstate_forget(tstate);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "subinterp/buffer.hpp"
+#include "subinterp/queue_handle.hpp"
 
 namespace subinterp {
 
@@ -100,6 +101,8 @@ public:
     static DataPtr buffer(BufferView view);
     static DataPtr pickled(std::string_view pickle_bytes);
     static DataPtr interpreter(int64_t id);
+    // A hold on a queue: the queue lives at least as long as the value.
+    static DataPtr queue(QueueHandle handle);  // throws InvalidArgument for an empty handle
     // Containers throw Error(InvalidArgument) on a null item or when nesting
     // deeper than kMaxDepth.
 
@@ -116,6 +119,7 @@ public:
     const BufferView& as_buffer() const;
     std::string_view as_pickled() const;
     int64_t as_interpreter() const;
+    const QueueHandle& as_queue() const;
     const DataItems& items() const;      // tuple or list
     const DataEntries& entries() const;  // dict
     std::size_t size() const;            // tuple, list or dict
@@ -133,7 +137,7 @@ private:
     // The kind says which alternative is used: int64_t holds Int and
     // Interpreter ids; std::string holds Str, Bytes and Pickled.
     using Value = std::variant<std::monostate, bool, int64_t, BigInt, double, std::string, DataItems, DataEntries,
-                               BufferView>;
+                               BufferView, QueueHandle>;
     Data(DataKind kind, Value value, int depth) : kind_(kind), depth_(depth), value_(std::move(value)) {}
     static DataPtr make(DataKind kind, Value value, int depth = 0);
     static int container_depth(const DataItems& items);

@@ -29,6 +29,7 @@ enum class ErrorCode : int32_t {
     QueueFull = 14,
     Closed = 15,
     Cancelled = 16,
+    Unbound = 17,
     Internal = 99,
 };
 

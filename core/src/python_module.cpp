@@ -1,0 +1,111 @@
+// `_subinterp`: the data plane for Python code -- queues and their exceptions
+// -- importable in the main interpreter and in every isolated interpreter
+// (multi-phase init, heap types, per-interpreter GIL). It lives in
+// libsubinterp.so itself, so every interpreter reaches the one process-wide
+// queue registry: embed mode registers it as a built-in module; a Python
+// process imports it through a `_subinterp<EXT_SUFFIX>` link to the library
+// (the dynamic loader maps the same library once).
+#include <Python.h>
+
+#include "python_arguments.hpp"
+#include "python_queue.hpp"
+
+namespace subinterp {
+namespace {
+
+const Parameters kCreateQueue{"create_queue", {"maxsize", "unbounditems"}, 2, 1, 0};
+
+PyObject* create_queue(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    PyObject* values[2];
+    if (!parse_arguments(kCreateQueue, args, nargs, kwnames, values)) return nullptr;
+    Py_ssize_t maxsize = 0;
+    if (values[0]) {
+        maxsize = PyNumber_AsSsize_t(values[0], PyExc_OverflowError);
+        if (maxsize == -1 && PyErr_Occurred()) return nullptr;
+    }
+    return python_guarded([&] {
+        const UnboundPolicy unbound = unbound_policy_of(values[1], UnboundPolicy::Replace);
+        const QueueHandle handle = Queues::instance().create(maxsize > 0 ? static_cast<std::size_t>(maxsize) : 0, unbound);
+        return queue_object(handle).release();
+    });
+}
+
+PyObject* list_queues(PyObject*, PyObject*) {
+    return python_guarded([&] {
+        PyRef list(PyList_New(0));
+        if (!list) return static_cast<PyObject*>(nullptr);
+        for (const QueueInfo& info : Queues::instance().list()) {
+            QueueHandle handle;
+            try {
+                handle = QueueHandle::open(info.id);
+            } catch (const Error& error) {
+                if (error.code() == ErrorCode::NotFound) continue;  // destroyed since listed
+                throw;
+            }
+            PyRef queue = queue_object(handle);
+            if (PyList_Append(list.get(), queue.get()) < 0) return static_cast<PyObject*>(nullptr);
+        }
+        return list.release();
+    });
+}
+
+PyMethodDef module_functions[] = {
+    {"create_queue", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(create_queue)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "create_queue(maxsize=0, *, unbounditems=UNBOUND)\n--\n\n"
+     "A new cross-interpreter queue holding at most maxsize items (0 or less: unbounded). unbounditems is the "
+     "default for Queue.put()."},
+    {"list_queues", list_queues, METH_NOARGS, "list_queues()\n--\n\nEvery live queue of the process."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+int add(PyObject* module, const char* name, const PyRef& object) {
+    return PyModule_AddObjectRef(module, name, object.get());
+}
+
+int module_exec(PyObject* module) {
+    try {
+        const QueueObjects& objects = queue_objects();
+        const bool failed = add(module, "Queue", objects.queue_type) < 0 ||
+                            add(module, "UnboundItem", objects.unbound_type) < 0 ||
+                            add(module, "UNBOUND", objects.unbound) < 0 ||
+                            add(module, "UNBOUND_ERROR", objects.unbound_error) < 0 ||
+                            add(module, "UNBOUND_REMOVE", objects.unbound_remove) < 0 ||
+                            add(module, "QueueError", objects.queue_error) < 0 ||
+                            add(module, "QueueNotFoundError", objects.not_found) < 0 ||
+                            add(module, "QueueEmpty", objects.empty) < 0 ||
+                            add(module, "QueueFull", objects.full) < 0 ||
+                            add(module, "QueueClosedError", objects.closed) < 0 ||
+                            add(module, "ItemInterpreterDestroyed", objects.item_destroyed) < 0 ||
+                            add(module, "NotShareableError", objects.not_shareable) < 0;
+        return failed ? -1 : 0;
+    } catch (const Error& error) {
+        raise_python_error(error);
+        return -1;
+    }
+}
+
+PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(module_exec)},
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    {0, nullptr},
+};
+
+PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    "_subinterp",
+    "The subinterp data plane: cross-interpreter queues shared by every interpreter and host thread of the process.",
+    0,
+    module_functions,
+    module_slots,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+}  // namespace
+}  // namespace subinterp
+
+extern "C" __attribute__((visibility("default"))) PyObject* PyInit__subinterp(void) {
+    return PyModuleDef_Init(&subinterp::module_def);
+}

@@ -2,6 +2,7 @@
 // needs the Python runtime, except that a blocked call made from a thread
 // running Python code (attach mode) releases that thread's GIL meanwhile.
 #include <cstddef>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,14 +29,19 @@ namespace {
 constexpr std::size_t kOptionsV1 = offsetof(subinterp_queue_options, unbound) + sizeof(subinterp_unbound);
 constexpr std::size_t kInfoV1 = offsetof(subinterp_queue_info, closed) + sizeof(int);
 
-UnboundPolicy unbound_policy(subinterp_unbound policy) {
+// Reads the policy as the int a C caller may have stored: any value fits the
+// field in C, but loading an out-of-range value as a C++ enum is undefined.
+UnboundPolicy unbound_policy(const subinterp_unbound& field) {
+    int policy = 0;
+    static_assert(sizeof(policy) == sizeof(field));
+    std::memcpy(&policy, &field, sizeof(policy));
     switch (policy) {
         case SUBINTERP_UNBOUND_DEFAULT:
         case SUBINTERP_UNBOUND_REMOVE:
         case SUBINTERP_UNBOUND_ERROR:
         case SUBINTERP_UNBOUND_REPLACE: return static_cast<UnboundPolicy>(policy);
     }
-    throw Error(ErrorCode::InvalidArgument, "unknown unbound policy " + std::to_string(static_cast<int>(policy)));
+    throw Error(ErrorCode::InvalidArgument, "unknown unbound policy " + std::to_string(policy));
 }
 
 const subinterp::Data* core(const subinterp_data* data) { return reinterpret_cast<const subinterp::Data*>(data); }
@@ -53,12 +59,10 @@ subinterp_status subinterp_queue_options_init(subinterp_queue_options* opts) {
 subinterp_status subinterp_queue_create(const subinterp_queue_options* opts, int64_t* id, subinterp_error** err) {
     return guarded(err, [&] {
         int64_t& out = require(id, "id");
-        subinterp_queue_options options = SUBINTERP_QUEUE_OPTIONS_INIT;
-        if (opts) {
-            subinterp::capi::require_struct_size(opts->struct_size, kOptionsV1, sizeof(subinterp_queue_options),
-                                                 "subinterp_queue_options");
-            options = *opts;
-        }
+        const subinterp_queue_options defaults = SUBINTERP_QUEUE_OPTIONS_INIT;
+        const subinterp_queue_options& options = opts ? *opts : defaults;
+        subinterp::capi::require_struct_size(options.struct_size, kOptionsV1, sizeof(subinterp_queue_options),
+                                             "subinterp_queue_options");
         const subinterp::QueueHandle created =
             Queues::instance().create(options.maxsize, unbound_policy(options.unbound));
         Queues::instance().retain(created.id());  // the host's hold, outliving `created`

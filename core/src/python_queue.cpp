@@ -203,12 +203,12 @@ void queue_dealloc(PyObject* self) {
 
 PyMethodDef queue_methods[] = {
     {"put", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(queue_put)), METH_FASTCALL | METH_KEYWORDS,
-     "put(obj, block=True, timeout=None, *, unbounditems=None)\n--\n\n"
+     "put($self, obj, block=True, timeout=None, *, unbounditems=None)\n--\n\n"
      "Add obj to the queue, waiting (up to timeout seconds) while it is full."},
     {"put_nowait", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(queue_put_nowait)),
-     METH_FASTCALL | METH_KEYWORDS, "put_nowait(obj, *, unbounditems=None)\n--\n\nput() without waiting."},
+     METH_FASTCALL | METH_KEYWORDS, "put_nowait($self, obj, *, unbounditems=None)\n--\n\nput() without waiting."},
     {"get", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(queue_get)), METH_FASTCALL | METH_KEYWORDS,
-     "get(block=True, timeout=None)\n--\n\n"
+     "get($self, block=True, timeout=None)\n--\n\n"
      "Remove and return the oldest item, waiting (up to timeout seconds) while the queue is empty."},
     {"get_nowait", queue_get_nowait, METH_NOARGS, "get() without waiting."},
     {"qsize", queue_qsize, METH_NOARGS, "The number of items in the queue."},
@@ -294,8 +294,20 @@ PyRef new_exception(const char* name, const char* doc, PyObject* bases) {
     return checked(PyErr_NewExceptionWithDoc(name, doc, bases, nullptr));
 }
 
-std::unique_ptr<QueueObjects> make_queue_objects() {
-    auto objects = std::make_unique<QueueObjects>();
+// QueueObjects live in the interpreter's own memory (PyMem), like the
+// objects they hold, and go with it.
+struct PyMemDelete {
+    void operator()(QueueObjects* objects) const noexcept {
+        std::destroy_at(objects);
+        PyMem_Free(objects);
+    }
+};
+using QueueObjectsPtr = std::unique_ptr<QueueObjects, PyMemDelete>;
+
+QueueObjectsPtr make_queue_objects() {
+    void* memory = PyMem_Malloc(sizeof(QueueObjects));
+    if (!memory) throw std::bad_alloc();
+    QueueObjectsPtr objects(new (memory) QueueObjects());
     objects->interpreter = current_interpreter();
     objects->queue_type = checked(PyType_FromSpec(&queue_spec));
     objects->unbound_type = checked(PyType_FromSpec(&marker_spec));
@@ -328,7 +340,7 @@ std::unique_ptr<QueueObjects> make_queue_objects() {
 // Freed with the interpreter's dict, as the interpreter is torn down: the
 // moment the items it put become unbound.
 void destroy_queue_objects(PyObject* capsule) {
-    std::unique_ptr<QueueObjects> objects(
+    QueueObjectsPtr objects(
         static_cast<QueueObjects*>(PyCapsule_GetPointer(capsule, kObjectsKey)));
     if (!objects) {
         PyErr_Clear();
@@ -375,7 +387,7 @@ QueueObjects& queue_objects() {
     if (PyObject* found = PyDict_GetItemString(registry, kObjectsKey)) {
         return *static_cast<QueueObjects*>(PyCapsule_GetPointer(found, kObjectsKey));
     }
-    std::unique_ptr<QueueObjects> objects = make_queue_objects();
+    QueueObjectsPtr objects = make_queue_objects();
     PyRef capsule(PyCapsule_New(objects.get(), kObjectsKey, destroy_queue_objects));
     if (!capsule) throw_python_error();
     QueueObjects& made = *objects.release();  // the capsule owns it now
@@ -383,7 +395,7 @@ QueueObjects& queue_objects() {
         // Freed here, not by the capsule: its destructor would unbind the
         // items of an interpreter that is still alive.
         PyCapsule_SetDestructor(capsule.get(), nullptr);
-        std::unique_ptr<QueueObjects> unused(&made);
+        QueueObjectsPtr unused(&made);
         throw_python_error();
     }
     return made;

@@ -210,7 +210,7 @@ QueueHandle Queues::create(std::size_t maxsize, UnboundPolicy unbound) {
 }
 
 std::shared_ptr<Queue> Queues::find(int64_t id) const {
-    std::lock_guard lock(mutex_);
+    std::shared_lock lock(mutex_);
     const auto found = by_id_.find(id);
     if (found == by_id_.end()) throw not_found(id);
     return found->second;
@@ -226,7 +226,7 @@ void Queues::drop_hold(const std::shared_ptr<Queue>& queue) noexcept {
     if (--queue->handles_ == 0) remove(queue, lock);
 }
 
-void Queues::remove(const std::shared_ptr<Queue>& queue, std::unique_lock<std::mutex>& lock) noexcept {
+void Queues::remove(const std::shared_ptr<Queue>& queue, std::unique_lock<std::shared_mutex>& lock) noexcept {
     const auto found = by_id_.find(queue->id());
     if (found == by_id_.end() || found->second != queue) return;  // destroyed already
     std::shared_ptr<Queue> removed = std::move(found->second);
@@ -261,7 +261,7 @@ void Queues::destroy(int64_t id) {
 std::vector<QueueInfo> Queues::list() const {
     std::vector<QueueInfo> infos;
     {
-        std::lock_guard lock(mutex_);
+        std::shared_lock lock(mutex_);
         infos.reserve(by_id_.size());
         for (const auto& [id, queue] : by_id_) infos.push_back({id, queue->maxsize(), queue->unbound_policy()});
     }
@@ -272,7 +272,7 @@ std::vector<QueueInfo> Queues::list() const {
 void Queues::interpreter_destroyed(int64_t interpreter) {
     std::vector<std::shared_ptr<Queue>> live;
     {
-        std::lock_guard lock(mutex_);
+        std::shared_lock lock(mutex_);
         live.reserve(by_id_.size());
         for (const auto& entry : by_id_) live.push_back(entry.second);
     }

@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -182,9 +183,11 @@ private:
     Queues() = default;
     void add_hold(Queue& queue);
     void drop_hold(const std::shared_ptr<Queue>& queue) noexcept;
-    void remove(const std::shared_ptr<Queue>& queue, std::unique_lock<std::mutex>& lock) noexcept;
+    void remove(const std::shared_ptr<Queue>& queue, std::unique_lock<std::shared_mutex>& lock) noexcept;
 
-    mutable std::mutex mutex_;
+    // Shared for look-ups: every C ABI call finds its queue by id, and host
+    // threads working on one queue should not queue up here as well.
+    mutable std::shared_mutex mutex_;
     int64_t next_id_ = 1;
     std::unordered_map<int64_t, std::shared_ptr<Queue>> by_id_;
 };

@@ -1025,13 +1025,12 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
         "spins on `put`, each failed try raising and catching QueueFull, and while it is empty the consumer spins "
         "on `get` the same way; the two spinners and the machine's other load share the cores. Ours blocks both "
         "sides on condition variables instead.")
-    add("- **Two host threads from C swing between about 3 and 10 M items/s** from run to run. Seen on this "
-        "machine outside the benchmark: pinned to one core (`taskset -c 0`) the same producer/consumer runs at "
-        "about 10 M/s, spread over two cores at about 3 M/s. Every `subinterp_queue_put`/`get` looks the id up "
-        "in the process-wide queue registry under its mutex (`Queues::find`, which also copies a `shared_ptr`) "
-        "and then takes the queue's mutex; across cores the two threads contend on both (perf: "
-        "`__lll_lock_wait` under `Queues::find` and `Queue::put`/`get`, futex sleeps, ~30k context switches "
-        "per 4 M items). Python's `Queue` objects hold the queue directly and skip the registry.")
+    add("- **Two host threads from C swing between about 3 and 10 M items/s** from run to run, with where the "
+        "scheduler puts them: pinned to one core (`taskset -c 0`) the producer/consumer runs at about 10 M/s, "
+        "spread over two cores at 3-8 M/s. Across cores every item moves the queue's lock and its entries "
+        "between the two caches, and a consumer that catches up blocks and is woken by a futex call. The "
+        "registry look-up each C call does by id takes a shared lock (it was exclusive until perf showed "
+        "`__lll_lock_wait` under `Queues::find`); Python's `Queue` objects hold the queue and skip it.")
     add("- **`queue.SimpleQueue`** moves references within one interpreter (no conversion, no copy, a C deque "
         "under the GIL), so it bounds what any cross-interpreter queue can reach from Python; ours converts each "
         "item to portable data and back.")

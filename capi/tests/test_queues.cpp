@@ -12,72 +12,15 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "queue_helpers.hpp"
 
 using namespace subinterp_test;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// A new queue (failing the test if creation fails); -1 on failure.
-int64_t new_queue(size_t maxsize = 0, subinterp_unbound unbound = SUBINTERP_UNBOUND_DEFAULT) {
-    subinterp_queue_options opts;
-    EXPECT_EQ(subinterp_queue_options_init(&opts), SUBINTERP_OK);
-    opts.maxsize = maxsize;
-    opts.unbound = unbound;
-    int64_t id = -1;
-    Err e;
-    EXPECT_EQ(subinterp_queue_create(&opts, &id, e.out()), SUBINTERP_OK) << e.message();
-    return id;
-}
-
-std::vector<int64_t> list_queues() {
-    size_t count = 0;
-    EXPECT_EQ(subinterp_queue_list(nullptr, 0, &count, nullptr), SUBINTERP_OK);
-    std::vector<int64_t> ids(count + 8, -7);
-    size_t again = 0;
-    EXPECT_EQ(subinterp_queue_list(ids.data(), ids.size(), &again, nullptr), SUBINTERP_OK);
-    EXPECT_EQ(again, count);
-    ids.resize(std::min(again, ids.size()));
-    return ids;
-}
-
-bool listed(int64_t id) {
-    const std::vector<int64_t> ids = list_queues();
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-size_t queue_size(int64_t id) {
-    size_t size = 12345;
-    Err e;
-    EXPECT_EQ(subinterp_queue_size(id, &size, e.out()), SUBINTERP_OK) << e.message();
-    return size;
-}
-
 subinterp_status size_status(int64_t id) {
     size_t size = 0;
     return subinterp_queue_size(id, &size, nullptr);
-}
-
-void put_ok(int64_t id, const subinterp_data* item, double timeout = SUBINTERP_NO_WAIT) {
-    Err e;
-    EXPECT_EQ(subinterp_queue_put(id, item, timeout, e.out()), SUBINTERP_OK) << e.message();
-}
-
-void put_int(int64_t id, int64_t v, double timeout = SUBINTERP_NO_WAIT) {
-    Data d = make_int(v);
-    put_ok(id, d.get(), timeout);
-}
-
-Data get_ok(int64_t id, double timeout = SUBINTERP_NO_WAIT) {
-    subinterp_data* item = nullptr;
-    Err e;
-    EXPECT_EQ(subinterp_queue_get(id, timeout, &item, e.out()), SUBINTERP_OK) << e.message();
-    return Data(item);
 }
 
 // The status of a get (the item, if any, is dropped).
@@ -86,20 +29,6 @@ subinterp_status get_status(int64_t id, double timeout = SUBINTERP_NO_WAIT) {
     const subinterp_status status = subinterp_queue_get(id, timeout, &item, nullptr);
     subinterp_data_free(item);
     return status;
-}
-
-Data queue_value(int64_t id) {
-    subinterp_data* d = nullptr;
-    Err e;
-    EXPECT_EQ(subinterp_data_new_queue(id, &d, e.out()), SUBINTERP_OK) << e.message();
-    return Data(d);
-}
-
-int64_t queue_id_of(const subinterp_data* d) {
-    int64_t id = -1;
-    Err e;
-    EXPECT_EQ(subinterp_data_get_queue(d, &id, e.out()), SUBINTERP_OK) << e.message();
-    return id;
 }
 
 subinterp_queue_info info_of(int64_t id) {

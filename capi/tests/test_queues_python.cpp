@@ -16,26 +16,11 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "queue_helpers.hpp"
 
 using namespace subinterp_test;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int64_t new_queue(size_t maxsize = 0, subinterp_unbound unbound = SUBINTERP_UNBOUND_DEFAULT) {
-    subinterp_queue_options opts = SUBINTERP_QUEUE_OPTIONS_INIT;
-    opts.maxsize = maxsize;
-    opts.unbound = unbound;
-    int64_t id = -1;
-    Err e;
-    EXPECT_EQ(subinterp_queue_create(&opts, &id, e.out()), SUBINTERP_OK) << e.message();
-    return id;
-}
 
 void release(int64_t queue) {
     Err e;
@@ -47,57 +32,9 @@ void destroy(int64_t interp) {
     EXPECT_EQ(subinterp_destroy(interp, e.out()), SUBINTERP_OK) << e.message();
 }
 
-bool listed(int64_t queue) {
-    size_t count = 0;
-    EXPECT_EQ(subinterp_queue_list(nullptr, 0, &count, nullptr), SUBINTERP_OK);
-    std::vector<int64_t> ids(count + 8);
-    EXPECT_EQ(subinterp_queue_list(ids.data(), ids.size(), &count, nullptr), SUBINTERP_OK);
-    ids.resize(std::min(count, ids.size()));
-    return std::find(ids.begin(), ids.end(), queue) != ids.end();
-}
-
-size_t queue_size(int64_t queue) {
-    size_t size = 12345;
-    Err e;
-    EXPECT_EQ(subinterp_queue_size(queue, &size, e.out()), SUBINTERP_OK) << e.message();
-    return size;
-}
-
-Data queue_value(int64_t queue) {
-    subinterp_data* d = nullptr;
-    Err e;
-    EXPECT_EQ(subinterp_data_new_queue(queue, &d, e.out()), SUBINTERP_OK) << e.message();
-    return Data(d);
-}
-
-int64_t queue_id_of(const subinterp_data* d) {
-    int64_t id = -1;
-    Err e;
-    EXPECT_EQ(subinterp_data_get_queue(d, &id, e.out()), SUBINTERP_OK) << e.message();
-    return id;
-}
-
-void put_ok(int64_t queue, const subinterp_data* item, double timeout = SUBINTERP_NO_WAIT) {
-    Err e;
-    EXPECT_EQ(subinterp_queue_put(queue, item, timeout, e.out()), SUBINTERP_OK) << e.message();
-}
-
-void put_int(int64_t queue, int64_t v) {
-    Data d = make_int(v);
-    put_ok(queue, d.get());
-}
-
 void put_str(int64_t queue, const std::string& s) {
     Data d = make_str(s);
     put_ok(queue, d.get());
-}
-
-// Takes one item (a test failure, and null, if none comes in time).
-Data get_ok(int64_t queue, double timeout = SUBINTERP_NO_WAIT) {
-    subinterp_data* item = nullptr;
-    Err e;
-    EXPECT_EQ(subinterp_queue_get(queue, timeout, &item, e.out()), SUBINTERP_OK) << e.message();
-    return Data(item);
 }
 
 // repr() of the next item, or "<none>" if nothing comes in time.

@@ -1185,6 +1185,58 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
 
 # --------------------------------------------------------------------------------------
 
+def library_matches_python(lib):
+    """True if `lib` was built against this CPython; otherwise says so on stderr."""
+    built_for = lib.python_version_string().decode()
+    if built_for == platform.python_version():
+        return True
+    print(f"error: the library was built against CPython {built_for}, this is {platform.python_version()}",
+          file=sys.stderr)
+    return False
+
+
+class Run:
+    """One benchmark run: its start (time, machine load) and, once its steps
+    succeeded, its report -- printed, and written to config.markdown if given."""
+
+    def __init__(self):
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.t0 = time.perf_counter()
+        self.load_before = os.getloadavg()
+        self.elapsed = None
+
+    def execute(self, bench, steps, render_report, config, lib):
+        """Runs steps() and always bench.teardown(); any failure makes the
+        status 1 and writes no report. Returns the exit status."""
+        status = 0
+        try:
+            steps()
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = 1
+        except Exception:  # noqa: BLE001 - any failure must fail the run, after cleanup
+            import traceback
+            traceback.print_exc()
+            status = 1
+        finally:
+            errors = bench.teardown()
+            for error in errors:
+                print(f"error during teardown: {error}", file=sys.stderr)
+            if errors:
+                status = 1
+        if status:
+            return status
+        self.elapsed = time.perf_counter() - self.t0
+        report = render_report(bench, config, machine_info(lib), self.started, self.elapsed, self.load_before,
+                               os.getloadavg())
+        print(report)
+        if config.markdown:
+            with open(config.markdown, "w") as f:
+                f.write(report)
+            print(f"wrote {config.markdown}", file=sys.stderr)
+        return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--library", required=True, help="path to libsubinterp.so")
@@ -1205,48 +1257,25 @@ def main():
         print(f"warning: written for CPython 3.13's _interpreters/_interpqueues; this is {sys.version.split()[0]}",
               file=sys.stderr)
 
-    started = datetime.datetime.now(datetime.timezone.utc)
-    t0 = time.perf_counter()
-    load_before = os.getloadavg()
+    run = Run()
     lib = Library(config.library)
-    if lib.python_version_string().decode() != platform.python_version():
-        print(f"error: the library was built against CPython {lib.python_version_string().decode()}, "
-              f"this is {platform.python_version()}", file=sys.stderr)
+    if not library_matches_python(lib):
         return 1
     bench = Bench(lib, config)
-    status = 0
-    try:
+
+    def steps():
         bench.setup()
         bench.fixed_costs()
         bench.progress("fixed costs")
         bench.conversions()
         bench.buffers()
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        status = 1
-    except Exception:  # noqa: BLE001 - any failure must fail the run, after cleanup
-        import traceback
-        traceback.print_exc()
-        status = 1
-    finally:
-        errors = bench.teardown()
-        for error in errors:
-            print(f"error during teardown: {error}", file=sys.stderr)
-        if errors:
-            status = 1
+
+    status = run.execute(bench, steps, render, config, lib)
     if status:
         return status
-    elapsed = time.perf_counter() - t0
-    load_after = os.getloadavg()
-    report = render(bench, config, machine_info(lib), started, elapsed, load_before, load_after)
-    print(report)
-    if config.markdown:
-        with open(config.markdown, "w") as f:
-            f.write(report)
-        print(f"wrote {config.markdown}", file=sys.stderr)
     verdict, growth, _ = bench.facts["headline"]
     print(f"headline: subinterp buffer 256 MiB / 1 MiB = {growth:.2f}x -> {verdict}; "
-          f"total {elapsed:.1f} s", file=sys.stderr)
+          f"total {run.elapsed:.1f} s", file=sys.stderr)
     return 0
 
 

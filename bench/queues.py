@@ -28,11 +28,9 @@ everything briefly (CI smoke run): the numbers mean little.
 """
 import argparse
 import ctypes
-import datetime
 import json
 import multiprocessing
 import os
-import platform
 import queue
 import random
 import statistics
@@ -44,7 +42,7 @@ import time
 import _interpqueues
 import _interpreters
 
-from data_transfer import BenchError, Library, Measurement, machine_info, measure_group, table
+from data_transfer import BenchError, Library, Measurement, Run, library_matches_python, measure_group, table
 
 UNBOUND = 3          # _interpqueues unboundop "UNBOUND" (3.13's default)
 SHARED_ONLY = 0      # _interpqueues fmt: shared data, no pickle
@@ -1095,13 +1093,9 @@ def main():
               file=sys.stderr)
         return 1
 
-    started = datetime.datetime.now(datetime.timezone.utc)
-    t0 = time.perf_counter()
-    load_before = os.getloadavg()
+    run = Run()
     lib = QueueLibrary(config.library)
-    if lib.python_version_string().decode() != platform.python_version():
-        print(f"error: the library was built against CPython {lib.python_version_string().decode()}, "
-              f"this is {platform.python_version()}", file=sys.stderr)
+    if not library_matches_python(lib):
         return 1
     sys.path.insert(0, config.module_dir)
     try:
@@ -1116,8 +1110,8 @@ def main():
         return 1
 
     bench = Bench(lib, config, _subinterp, wrapper)
-    status = 0
-    try:
+
+    def steps():
         bench.setup()
         bench.measure_pairs()
         bench.run_host()
@@ -1125,34 +1119,15 @@ def main():
         bench.progress("producer/consumer")
         bench.measure_latency()
         bench.progress("latency")
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        status = 1
-    except Exception:  # noqa: BLE001 - any failure must fail the run, after cleanup
-        import traceback
-        traceback.print_exc()
-        status = 1
-    finally:
-        errors = bench.teardown()
-        for error in errors:
-            print(f"error during teardown: {error}", file=sys.stderr)
-        if errors:
-            status = 1
+
+    status = run.execute(bench, steps, render, config, lib)
     if status:
         return status
-    elapsed = time.perf_counter() - t0
-    load_after = os.getloadavg()
-    report = render(bench, config, machine_info(lib), started, elapsed, load_before, load_after)
-    print(report)
-    if config.markdown:
-        with open(config.markdown, "w") as f:
-            f.write(report)
-        print(f"wrote {config.markdown}", file=sys.stderr)
     crit1, ratio_put_get, ratio_nowait, crit2, wake, crit3, c_pairs = bench.facts["headline"]
     print(f"headline: Python put+get / _interpqueues = {ratio_put_get:.2f}x (nowait {ratio_nowait:.2f}x) -> "
           f"{'HOLDS' if crit1 else 'DOES NOT HOLD'}; blocked get wakes in "
           f"{', '.join(f'{k} {v / 1e3:.0f} us' for k, v in wake.items())} -> {'HOLDS' if crit2 else 'DOES NOT HOLD'}; "
-          f"C pairs {c_pairs / 1e6:.2f} M/s -> {'HOLDS' if crit3 else 'DOES NOT HOLD'}; total {elapsed:.1f} s",
+          f"C pairs {c_pairs / 1e6:.2f} M/s -> {'HOLDS' if crit3 else 'DOES NOT HOLD'}; total {run.elapsed:.1f} s",
           file=sys.stderr)
     return 0
 

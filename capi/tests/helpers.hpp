@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "subinterp.h"
@@ -53,6 +56,35 @@ public:
 private:
     subinterp_error* raw_ = nullptr;
 };
+
+// What a host buffer's release callback (record_release) saw. The callback
+// may run on any thread.
+struct ReleaseLog {
+    std::atomic<int> calls{0};
+    void* released_data() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return data;
+    }
+    std::thread::id releasing_thread() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return thread;
+    }
+
+    std::mutex mutex;
+    void* data = nullptr;
+    std::thread::id thread;
+};
+
+// A subinterp_buffer_release recording into the ReleaseLog given as context.
+inline void record_release(void* context, void* data) {
+    auto* log = static_cast<ReleaseLog*>(context);
+    {
+        std::lock_guard<std::mutex> lock(log->mutex);
+        log->thread = std::this_thread::get_id();
+        log->data = data;
+    }
+    log->calls.fetch_add(1);
+}
 
 // ASSERT_OK(call(..., e.out()), e) prints the error message on failure.
 #define ASSERT_OK(expr, err) ASSERT_EQ((expr), SUBINTERP_OK) << (err).message()

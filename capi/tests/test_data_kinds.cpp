@@ -119,29 +119,6 @@ BufferInfo get_buffer(const subinterp_data* d) {
     return info;
 }
 
-// What a release callback saw. The callback may run on any thread.
-struct ReleaseLog {
-    std::atomic<int> calls{0};
-    std::atomic<void*> data{nullptr};
-    std::mutex mutex;
-    std::thread::id thread;
-
-    std::thread::id releasing_thread() {
-        std::lock_guard<std::mutex> lock(mutex);
-        return thread;
-    }
-};
-
-void record_release(void* context, void* data) {
-    auto* log = static_cast<ReleaseLog*>(context);
-    {
-        std::lock_guard<std::mutex> lock(log->mutex);
-        log->thread = std::this_thread::get_id();
-    }
-    log->data.store(data);
-    log->calls.fetch_add(1);
-}
-
 // For malloc'd host memory: under ASan a second release is a double free and
 // a missing one a leak, so these catch what the counter alone might not.
 void record_and_free(void* context, void* data) {
@@ -705,7 +682,7 @@ TEST(DataKindsBuffer, ReleaseRunsOnceWithContextAndDataAfterTheLastFree) {
     EXPECT_EQ(log.calls.load(), 0);
     subinterp_data_free(d);
     EXPECT_EQ(log.calls.load(), 1);
-    EXPECT_EQ(log.data.load(), static_cast<void*>(memory));
+    EXPECT_EQ(log.released_data(), static_cast<void*>(memory));
 }
 
 // The release must wait for every reference, whichever is dropped last.
@@ -727,7 +704,7 @@ TEST(DataKindsBuffer, ReleaseWaitsForEveryReferenceInAnyOrder) {
             subinterp_data_free(refs[static_cast<size_t>(order[step])]);
         }
         EXPECT_EQ(log.calls.load(), 1) << "order #" << orders;
-        EXPECT_EQ(log.data.load(), memory);
+        EXPECT_EQ(log.released_data(), memory);
         ++orders;
     } while (std::next_permutation(order.begin(), order.end()));
     EXPECT_EQ(orders, 24);
@@ -790,7 +767,7 @@ TEST(DataKindsBuffer, NullDataIsFineWhenEmpty) {
     EXPECT_EQ(get_buffer(d).size, 0u);
     subinterp_data_free(d);
     EXPECT_EQ(log.calls.load(), 1);
-    EXPECT_EQ(log.data.load(), nullptr);
+    EXPECT_EQ(log.released_data(), nullptr);
 }
 
 TEST(DataKindsBuffer, ReleaseMayBeNull) {

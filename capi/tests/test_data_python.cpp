@@ -1037,23 +1037,6 @@ TEST(DataPythonLargeBuffer, SixtyFourMiBIsNotCopied) {
 
 namespace {
 
-struct ReleaseLog {
-    std::atomic<int> calls{0};
-    std::mutex mutex;
-    std::thread::id thread;
-    void* data = nullptr;
-};
-
-void record_release(void* context, void* data) {
-    auto* log = static_cast<ReleaseLog*>(context);
-    {
-        std::lock_guard<std::mutex> lock(log->mutex);
-        log->thread = std::this_thread::get_id();
-        log->data = data;
-    }
-    log->calls.fetch_add(1);
-}
-
 class DataPythonBufferLifetime : public DataPythonTest {
 protected:
     Data external(int readonly = 0) {
@@ -1066,15 +1049,11 @@ protected:
         return Data(raw);
     }
     int releases() const { return log_.calls.load(); }
-    std::thread::id release_thread() {
-        std::lock_guard<std::mutex> lock(log_.mutex);
-        return log_.thread;
-    }
+    std::thread::id release_thread() { return log_.releasing_thread(); }
     void expect_released_once_here() {
         EXPECT_EQ(releases(), 1);
-        std::lock_guard<std::mutex> lock(log_.mutex);
-        EXPECT_EQ(log_.data, storage_);
-        EXPECT_EQ(log_.thread, std::this_thread::get_id());
+        EXPECT_EQ(log_.released_data(), static_cast<void*>(storage_));
+        EXPECT_EQ(log_.releasing_thread(), std::this_thread::get_id());
     }
     // With the host's references gone (the test body's locals) and every
     // interpreter destroyed, nothing can hold the memory any more.
@@ -1321,7 +1300,7 @@ namespace {
         subinterp_data_free(buffer);
     }
     if (log.calls.load() != 1) fail("not released exactly once", nullptr);
-    if (log.data != storage) fail("released with the wrong pointer", nullptr);
+    if (log.released_data() != storage) fail("released with the wrong pointer", nullptr);
     std::exit(0);
 }
 

@@ -302,32 +302,22 @@ TEST(QueueBasics, PutValueIsSharedAndMayBeFreedAfterPut) {
     EXPECT_EQ(subinterp_queue_release(id, nullptr), SUBINTERP_OK);
 }
 
-namespace {
-
-struct ReleaseCounter {
-    std::atomic<int> calls{0};
-};
-
-void count_release(void* context, void*) { ++static_cast<ReleaseCounter*>(context)->calls; }
-
-}  // namespace
-
 TEST(QueueLifetime, ItemsLeftInAQueueAreFreedWithIt) {
     static char memory[16];
-    ReleaseCounter counter;
+    ReleaseLog released;
     subinterp_data* buffer = nullptr;
-    ASSERT_EQ(subinterp_data_new_buffer_external(memory, sizeof memory, 1, count_release, &counter, &buffer, nullptr),
+    ASSERT_EQ(subinterp_data_new_buffer_external(memory, sizeof memory, 1, record_release, &released, &buffer, nullptr),
               SUBINTERP_OK);
     const int64_t released_queue = new_queue();
     const int64_t destroyed_queue = new_queue();
     put_ok(released_queue, buffer);
     put_ok(destroyed_queue, buffer);
     subinterp_data_free(buffer);
-    EXPECT_EQ(counter.calls, 0);
+    EXPECT_EQ(released.calls, 0);
     EXPECT_EQ(subinterp_queue_release(released_queue, nullptr), SUBINTERP_OK);
-    EXPECT_EQ(counter.calls, 0);  // still in the other queue
+    EXPECT_EQ(released.calls, 0);  // still in the other queue
     EXPECT_EQ(subinterp_queue_destroy(destroyed_queue, nullptr), SUBINTERP_OK);
-    EXPECT_EQ(counter.calls, 1);
+    EXPECT_EQ(released.calls, 1);
 }
 
 // --- blocking across host threads ---------------------------------------------------------

@@ -928,24 +928,14 @@ TEST(QueuePythonUnboundMixed, UnboundQueueValueReleasesItsQueue) {
     release(carrier);
 }
 
-namespace {
-
-struct ReleaseCounter {
-    std::atomic<int> calls{0};
-};
-
-void count_release(void* context, void*) { ++static_cast<ReleaseCounter*>(context)->calls; }
-
-}  // namespace
-
 // A host buffer shared without copying through Python and a queue: when the
 // putting interpreter goes, the unbound item lets go of it, and its release
 // callback runs exactly once.
 TEST(QueuePythonUnboundMixed, UnboundBufferIsReleased) {
     static char memory[32] = "shared with python";
-    ReleaseCounter counter;
+    ReleaseLog released;
     subinterp_data* buffer = nullptr;
-    ASSERT_EQ(subinterp_data_new_buffer_external(memory, sizeof memory, 0, count_release, &counter, &buffer, nullptr),
+    ASSERT_EQ(subinterp_data_new_buffer_external(memory, sizeof memory, 0, record_release, &released, &buffer, nullptr),
               SUBINTERP_OK);
     const int64_t a = create();
     const int64_t q = new_queue(0, SUBINTERP_UNBOUND_ERROR);
@@ -959,9 +949,9 @@ TEST(QueuePythonUnboundMixed, UnboundBufferIsReleased) {
     }
     exec_ok(a, "m[0] = ord('S')\nq.put(m)\nq.put(m[1:4])\nm.release()\ndel m\nimport gc; gc.collect()\n");
     EXPECT_EQ(memory[0], 'S');
-    EXPECT_EQ(counter.calls, 0);  // the queue's items still hold it
+    EXPECT_EQ(released.calls, 0);  // the queue's items still hold it
     destroy(a);
-    EXPECT_EQ(counter.calls, 1);
+    EXPECT_EQ(released.calls, 1);
     EXPECT_EQ(queue_size(q), 2u);
     for (int i = 0; i < 2; ++i) {
         subinterp_data* item = nullptr;
@@ -969,7 +959,7 @@ TEST(QueuePythonUnboundMixed, UnboundBufferIsReleased) {
         EXPECT_EQ(item, nullptr);
     }
     release(q);
-    EXPECT_EQ(counter.calls, 1);
+    EXPECT_EQ(released.calls, 1);
 }
 
 // The putter goes while a host thread is taking its items: every item is

@@ -3,7 +3,6 @@
 // running Python code (attach mode) releases that thread's GIL meanwhile.
 #include <cstddef>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +13,6 @@ using subinterp::DataPtr;
 using subinterp::Error;
 using subinterp::ErrorCode;
 using subinterp::Queues;
-using subinterp::ReceivedItem;
 using subinterp::UnboundPolicy;
 using subinterp::capi::guarded;
 using subinterp::capi::require;
@@ -90,9 +88,7 @@ subinterp_status subinterp_queue_put(int64_t id, const subinterp_data* item, dou
     return guarded(err, [&] {
         DataPtr shared = DataPtr::share(&require(core(item), "item"));
         const subinterp::Timeout wait = subinterp::timeout_from_seconds(timeout);
-        const auto queue = Queues::instance().find(id);
-        subinterp::HostBlocking blocking;
-        queue->put(std::move(shared), std::nullopt, UnboundPolicy::QueueDefault, wait, blocking);
+        Queues::instance().find(id)->put(std::move(shared), wait);
     });
 }
 
@@ -100,14 +96,7 @@ subinterp_status subinterp_queue_get(int64_t id, double timeout, subinterp_data*
     return guarded(err, [&] {
         subinterp_data*& out = require(item, "item");
         const subinterp::Timeout wait = subinterp::timeout_from_seconds(timeout);
-        const auto queue = Queues::instance().find(id);
-        subinterp::HostBlocking blocking;
-        ReceivedItem received = queue->get(wait, blocking);
-        if (received.state == ReceivedItem::State::UnboundError) {
-            throw Error(ErrorCode::Unbound, "the interpreter that put the item (" +
-                                                std::to_string(received.owner.value_or(-1)) + ") was destroyed");
-        }
-        out = reinterpret_cast<subinterp_data*>(received.data.release());  // NULL when unbound
+        out = reinterpret_cast<subinterp_data*>(Queues::instance().find(id)->get(wait).release());  // NULL: unbound
     });
 }
 

@@ -89,14 +89,9 @@ void put(PyObject* self, PyObject* item, PyObject* block, PyObject* timeout, PyO
 PyObject* get(PyObject* self, PyObject* block, PyObject* timeout) {
     const Timeout wait = timeout_argument(block, timeout);
     PythonBlocking blocking;
-    const ReceivedItem received = handle_of(self)->get(wait, blocking);
-    switch (received.state) {
-        case ReceivedItem::State::Bound: return to_python(*received.data).release();
-        case ReceivedItem::State::Unbound: return Py_NewRef(queue_objects().unbound.get());
-        case ReceivedItem::State::UnboundError: break;
-    }
-    throw Error(ErrorCode::Unbound, "the interpreter that put the item (" +
-                                        std::to_string(received.owner.value_or(-1)) + ") was destroyed");
+    const DataPtr item = handle_of(self)->get(wait, blocking);
+    if (!item) return Py_NewRef(queue_objects().unbound.get());
+    return to_python(*item).release();
 }
 
 const Parameters kPut{"put", {"obj", "block", "timeout", "unbounditems"}, 4, 3, 1};

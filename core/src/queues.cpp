@@ -96,7 +96,7 @@ void Queue::put(DataPtr item, Timeout timeout) {
     put(std::move(item), std::nullopt, UnboundPolicy::QueueDefault, timeout, blocking);
 }
 
-ReceivedItem Queue::get(Timeout timeout, Blocking& blocking) {
+DataPtr Queue::get(Timeout timeout, Blocking& blocking) {
     auto has_item = [this] { return destroyed_ || closed_ || !entries_.empty(); };
     auto take = [&] {
         check_usable();
@@ -104,16 +104,19 @@ ReceivedItem Queue::get(Timeout timeout, Blocking& blocking) {
             if (closed_) throw Error(ErrorCode::Closed, "queue " + std::to_string(id_) + " is closed and empty");
             throw Error(ErrorCode::QueueEmpty, "queue " + std::to_string(id_) + " is empty");
         }
-        Entry& front = entries_.front();
-        ReceivedItem received{std::move(front.data), front.state, front.owner};
+        Entry front = std::move(entries_.front());
         entries_.pop_front();
         if (maxsize_ != 0) not_full_.notify_one();
-        return received;
+        if (front.state == ItemState::UnboundError) {  // its data is gone: nothing freed under the lock
+            throw Error(ErrorCode::Unbound, "the interpreter that put the item (" +
+                                                std::to_string(front.owner.value_or(-1)) + ") was destroyed");
+        }
+        return std::move(front.data);  // null when unbound under Replace
     };
     return when_ready(not_empty_, has_item, take, timeout, blocking);
 }
 
-ReceivedItem Queue::get(Timeout timeout) {
+DataPtr Queue::get(Timeout timeout) {
     HostBlocking blocking;
     return get(timeout, blocking);
 }
@@ -157,10 +160,9 @@ std::vector<DataPtr> Queue::unbind(int64_t interpreter) {
     std::lock_guard lock(mutex_);
     const std::size_t before = entries_.size();
     for (Entry& entry : entries_) {
-        if (entry.owner != interpreter || entry.state != ReceivedItem::State::Bound) continue;
+        if (entry.owner != interpreter || entry.state != ItemState::Bound) continue;
         unbound.push_back(std::move(entry.data));
-        entry.state = entry.policy == UnboundPolicy::Error ? ReceivedItem::State::UnboundError
-                                                           : ReceivedItem::State::Unbound;
+        entry.state = entry.policy == UnboundPolicy::Error ? ItemState::UnboundError : ItemState::Unbound;
     }
     auto removed = [interpreter](const Entry& entry) {
         return entry.owner == interpreter && entry.policy == UnboundPolicy::Remove;

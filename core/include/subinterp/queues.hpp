@@ -71,13 +71,6 @@ private:
     void* saved_ = nullptr;  // the caller's PyThreadState, if it had one
 };
 
-struct ReceivedItem {
-    enum class State { Bound, Unbound, UnboundError };
-    DataPtr data;  // null unless Bound
-    State state = State::Bound;
-    std::optional<int64_t> owner;  // the interpreter that put it, if any
-};
-
 class Queue {
 public:
     Queue(int64_t id, std::size_t maxsize, UnboundPolicy unbound);
@@ -96,11 +89,12 @@ public:
              Blocking& blocking);
     void put(DataPtr item, Timeout timeout);  // from a host thread (HostBlocking)
 
-    // Takes the oldest item, waiting up to `timeout` for one. Throws Error:
-    // QueueEmpty when none came in time, Closed when closed and drained,
-    // NotFound once destroyed, Cancelled.
-    ReceivedItem get(Timeout timeout, Blocking& blocking);
-    ReceivedItem get(Timeout timeout);  // HostBlocking
+    // Takes the oldest item, waiting up to `timeout` for one; null for an
+    // item unbound under policy Replace. Throws Error: Unbound for an item
+    // unbound under policy Error (consuming it), QueueEmpty when none came in
+    // time, Closed when closed and drained, NotFound once destroyed, Cancelled.
+    DataPtr get(Timeout timeout, Blocking& blocking);
+    DataPtr get(Timeout timeout);  // from a host thread (HostBlocking)
 
     std::size_t size() const;
     bool full() const;
@@ -113,13 +107,14 @@ public:
 private:
     friend class Queues;
 
+    enum class ItemState { Bound, Unbound, UnboundError };
     struct Entry {
         Entry(DataPtr&& item, std::optional<int64_t> putter, UnboundPolicy unbound)
             : data(std::move(item)), owner(putter), policy(unbound) {}
         DataPtr data;  // null once unbound
         std::optional<int64_t> owner;
         UnboundPolicy policy;
-        ReceivedItem::State state = ReceivedItem::State::Bound;
+        ItemState state = ItemState::Bound;
     };
 
     // Runs `act` under the lock once `ready` holds or `timeout` has passed

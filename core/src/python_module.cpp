@@ -7,8 +7,12 @@
 // (the dynamic loader maps the same library once).
 #include <Python.h>
 
+#include "convert.hpp"
 #include "python_arguments.hpp"
 #include "python_queue.hpp"
+#include "subinterp/interpreter.hpp"
+#include "subinterp/interpreters.hpp"
+#include "subinterp/runtime.hpp"
 
 namespace subinterp {
 namespace {
@@ -49,6 +53,89 @@ PyObject* list_queues(PyObject*, PyObject*) {
     });
 }
 
+PyObject* is_shareable(PyObject*, PyObject* object) {
+    try {
+        (void)from_python(object, Sharing::Strict);
+        Py_RETURN_TRUE;
+    } catch (const Error& error) {
+        if (error.code() != ErrorCode::NotShareable) {
+            raise_python_error(error);
+            return nullptr;
+        }
+        PyErr_Clear();
+        Py_RETURN_FALSE;
+    } catch (const std::bad_alloc&) {
+        return PyErr_NoMemory();
+    }
+}
+
+// --- interpreters, as far as any interpreter may look --------------------------------------
+
+PyObject* current_interpreter_id(PyObject*, PyObject*) {
+    return python_guarded([&] {
+        const std::optional<int64_t> id = Interpreters::current_id();
+        if (!id) throw Error(ErrorCode::Internal, "the calling thread runs Python but has no interpreter");
+        return PyLong_FromLongLong(*id);
+    });
+}
+
+PyObject* main_interpreter_id(PyObject*, PyObject*) {
+    return python_guarded([&] { return PyLong_FromLongLong(Runtime::instance().interpreters().main()->id()); });
+}
+
+PyObject* interpreter_ids(PyObject*, PyObject*) {
+    return python_guarded([&] {
+        const std::vector<int64_t> ids = Runtime::instance().interpreters().ids();
+        PyRef list(PyList_New(static_cast<Py_ssize_t>(ids.size())));
+        if (!list) return static_cast<PyObject*>(nullptr);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            PyObject* id = PyLong_FromLongLong(ids[i]);
+            if (!id) return static_cast<PyObject*>(nullptr);
+            PyList_SET_ITEM(list.get(), static_cast<Py_ssize_t>(i), id);
+        }
+        return list.release();
+    });
+}
+
+// None for an id the library does not know (never made, or destroyed).
+PyObject* interpreter_is_running(PyObject*, PyObject* argument) {
+    const long long id = PyLong_AsLongLong(argument);
+    if (id == -1 && PyErr_Occurred()) return nullptr;
+    return python_guarded([&]() -> PyObject* {
+        try {
+            return PyBool_FromLong(Runtime::instance().interpreters().find(id)->is_running());
+        } catch (const Error& error) {
+            if (error.code() != ErrorCode::NotFound) throw;
+            Py_RETURN_NONE;
+        }
+    });
+}
+
+// --- the C API capsule (layout: subinterp_python_api of subinterp_python.h;
+// the C ABI's subinterp_data * is a Data *) ------------------------------------------------
+
+Data* data_from_object(PyObject* object, int strict) {
+    return python_guarded([&] {
+        return from_python(object, strict ? Sharing::Strict : Sharing::PickleFallback).release();
+    });
+}
+
+PyObject* object_from_data(const Data* data) {
+    if (!data) {
+        PyErr_SetString(PyExc_ValueError, "subinterp: NULL data");
+        return nullptr;
+    }
+    return python_guarded([&] { return to_python(*data).release(); });
+}
+
+struct PythonApi {
+    uint32_t struct_size;
+    Data* (*data_from_object)(PyObject*, int);
+    PyObject* (*object_from_data)(const Data*);
+};
+
+const PythonApi kPythonApi{sizeof(PythonApi), data_from_object, object_from_data};
+
 PyMethodDef module_functions[] = {
     {"create_queue", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(create_queue)),
      METH_FASTCALL | METH_KEYWORDS,
@@ -56,6 +143,15 @@ PyMethodDef module_functions[] = {
      "A new cross-interpreter queue holding at most maxsize items (0 or less: unbounded). unbounditems is the "
      "default for Queue.put()."},
     {"list_queues", list_queues, METH_NOARGS, "list_queues()\n--\n\nEvery live queue of the process."},
+    {"is_shareable", is_shareable, METH_O,
+     "is_shareable(obj)\n--\n\nTrue if obj converts to portable data without pickling."},
+    {"current_interpreter_id", current_interpreter_id, METH_NOARGS,
+     "current_interpreter_id()\n--\n\nThe id of the interpreter running the caller."},
+    {"main_interpreter_id", main_interpreter_id, METH_NOARGS, "main_interpreter_id()\n--\n\nThe main interpreter's id."},
+    {"interpreter_ids", interpreter_ids, METH_NOARGS,
+     "interpreter_ids()\n--\n\nIds of the live interpreters the library knows: main first, then creation order."},
+    {"interpreter_is_running", interpreter_is_running, METH_O,
+     "interpreter_is_running(id)\n--\n\nTrue while the interpreter runs code, False when idle, None if unknown."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -78,7 +174,9 @@ int module_exec(PyObject* module) {
                             add(module, "QueueClosedError", objects.closed) < 0 ||
                             add(module, "ItemInterpreterDestroyed", objects.item_destroyed) < 0 ||
                             add(module, "NotShareableError", objects.not_shareable) < 0;
-        return failed ? -1 : 0;
+        if (failed) return -1;
+        PyRef capsule(PyCapsule_New(const_cast<PythonApi*>(&kPythonApi), "_subinterp._C_API", nullptr));
+        return capsule ? add(module, "_C_API", capsule) : -1;
     } catch (const Error& error) {
         raise_python_error(error);
         return -1;

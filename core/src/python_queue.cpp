@@ -1,5 +1,6 @@
 #include "python_queue.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -24,6 +25,7 @@ PyRef checked(PyObject* object) {
 
 struct QueueObject {
     PyObject_HEAD
+    PyObject* weakrefs;  // the identity cache holds weak references
     QueueHandle handle;  // constructed in place after tp_alloc
 };
 
@@ -174,23 +176,17 @@ PyObject* queue_richcompare(PyObject* self, PyObject* other, int op) {
     return PyBool_FromLong(op == Py_EQ ? equal : !equal);
 }
 
-PyObject* new_queue_object(PyTypeObject* type, const QueueHandle& handle) {
-    PyObject* self = type->tp_alloc(type, 0);
-    if (!self) return nullptr;
-    new (&handle_of(self)) QueueHandle(handle);
-    return self;
-}
-
-// Queue(id): a new object for the live queue `id` (as unpickling does).
-PyObject* queue_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+// Queue(id): the interpreter's object for the live queue `id` (as unpickling does).
+PyObject* queue_new(PyTypeObject*, PyObject* args, PyObject* kwargs) {
     long long id = 0;
     static const char* keywords[] = {"id", nullptr};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:Queue", const_cast<char**>(keywords), &id)) return nullptr;
-    return python_guarded([&] { return new_queue_object(type, QueueHandle::open(id)); });
+    return python_guarded([&] { return queue_object(QueueHandle::open(id)).release(); });
 }
 
 void queue_dealloc(PyObject* self) {
     PyTypeObject* type = Py_TYPE(self);
+    if (reinterpret_cast<QueueObject*>(self)->weakrefs) PyObject_ClearWeakRefs(self);
     std::destroy_at(&handle_of(self));  // the last hold destroys the queue (no Python involved)
     type->tp_free(self);
     Py_DECREF(type);
@@ -216,6 +212,11 @@ PyMethodDef queue_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
+PyMemberDef queue_members[] = {
+    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(QueueObject, weakrefs), Py_READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
 PyGetSetDef queue_getset[] = {
     {"id", queue_id, nullptr, "The queue's process-wide id.", nullptr},
     {"maxsize", queue_maxsize, nullptr, "The most items the queue holds (0: unbounded).", nullptr},
@@ -232,6 +233,7 @@ PyType_Slot queue_slots[] = {
     {Py_tp_richcompare, reinterpret_cast<void*>(queue_richcompare)},
     {Py_tp_methods, queue_methods},
     {Py_tp_getset, queue_getset},
+    {Py_tp_members, queue_members},
     {Py_tp_doc, const_cast<char*>("Queue(id)\n--\n\nA cross-interpreter queue, shared by every interpreter and "
                                   "host thread in the process.")},
     {0, nullptr},
@@ -327,8 +329,12 @@ QueueObjectsPtr make_queue_objects() {
     objects->item_destroyed = new_exception(
         "_subinterp.ItemInterpreterDestroyed",
         "Raised by get() for an item put with UNBOUND_ERROR by an interpreter since destroyed.", base);
+    // TypeError as in Python 3.14; ValueError as in 3.12/3.13's _interpreters.
+    PyRef not_shareable_bases = checked(PyTuple_Pack(2, PyExc_TypeError, PyExc_ValueError));
     objects->not_shareable = new_exception("_subinterp.NotShareableError",
-                                           "The object cannot be shared between interpreters.", PyExc_ValueError);
+                                           "The object cannot be shared between interpreters.",
+                                           not_shareable_bases.get());
+    objects->known_queues = checked(PyDict_New());
     return objects;
 }
 
@@ -396,9 +402,50 @@ QueueObjects& queue_objects() {
     return made;
 }
 
+// What a weak reference points to, or nothing if it died.
+PyRef referent(PyObject* weak) {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject* object = nullptr;
+    if (PyWeakref_GetRef(weak, &object) < 0) throw_python_error();
+    return PyRef(object);
+#else
+    PyObject* object = PyWeakref_GetObject(weak);  // borrowed
+    if (!object) throw_python_error();
+    return object == Py_None ? PyRef() : PyRef::borrow(object);
+#endif
+}
+
+// Dead entries go when the cache has doubled since the last sweep.
+void sweep_dead_queues(QueueObjects& objects) {
+    const Py_ssize_t size = PyDict_Size(objects.known_queues.get());
+    if (size < objects.sweep_at) return;
+    PyRef dead = checked(PyList_New(0));
+    PyObject *id, *weak;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(objects.known_queues.get(), &position, &id, &weak)) {
+        if (!referent(weak) && PyList_Append(dead.get(), id) < 0) throw_python_error();
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dead.get()); ++i) {
+        if (PyDict_DelItem(objects.known_queues.get(), PyList_GET_ITEM(dead.get(), i)) < 0) throw_python_error();
+    }
+    objects.sweep_at = std::max<Py_ssize_t>(64, 2 * PyDict_Size(objects.known_queues.get()));
+}
+
 PyRef queue_object(const QueueHandle& handle) {
-    auto* type = reinterpret_cast<PyTypeObject*>(queue_objects().queue_type.get());
-    return checked(new_queue_object(type, handle));
+    QueueObjects& objects = queue_objects();
+    PyRef id = checked(PyLong_FromLongLong(handle.id()));
+    if (PyObject* weak = PyDict_GetItemWithError(objects.known_queues.get(), id.get())) {
+        if (PyRef alive = referent(weak)) return alive;
+    } else if (PyErr_Occurred()) {
+        throw_python_error();
+    }
+    auto* type = reinterpret_cast<PyTypeObject*>(objects.queue_type.get());
+    PyRef queue = checked(type->tp_alloc(type, 0));
+    new (&handle_of(queue.get())) QueueHandle(handle);
+    PyRef weak = checked(PyWeakref_NewRef(queue.get(), nullptr));
+    sweep_dead_queues(objects);
+    if (PyDict_SetItem(objects.known_queues.get(), id.get(), weak.get()) < 0) throw_python_error();
+    return queue;
 }
 
 std::optional<QueueHandle> queue_handle_of(PyObject* object) {

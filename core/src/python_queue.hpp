@@ -24,10 +24,13 @@ struct QueueObjects {
     PyRef unbound_type;
     PyRef unbound, unbound_error, unbound_remove;  // the markers
     PyRef queue_error, not_found, empty, full, closed, item_destroyed, not_shareable;  // exceptions
+    PyRef known_queues;  // id -> weakref to this interpreter's one Queue object for it
+    Py_ssize_t sweep_at = 64;
 };
 QueueObjects& queue_objects();  // throws Error
 
-// A new Queue object holding `handle`.
+// This interpreter's Queue object for `handle`'s queue: one per queue while
+// it lives, so Queue(id) is Queue(id), as in Python 3.14.
 PyRef queue_object(const QueueHandle& handle);
 
 // The handle of `object` if it is a Queue of this interpreter.
@@ -41,10 +44,10 @@ UnboundPolicy unbound_policy_of(PyObject* marker, UnboundPolicy if_absent);
 // ...); keeps the exception already set for Error(Cancelled).
 void raise_python_error(const Error& error);
 
-// Runs `body` (returning a new reference or nullptr with an exception set),
-// turning anything it throws into a Python exception.
+// Runs `body` (returning a new reference, or nullptr with an exception set),
+// turning anything it throws into a Python exception and nullptr.
 template <class Body>
-PyObject* python_guarded(Body body) noexcept {
+auto python_guarded(Body body) noexcept -> decltype(body()) {
     try {
         return body();
     } catch (const Error& error) {

@@ -31,6 +31,17 @@ void make_libpython_global() {
     }
 }
 
+// Py_IsInitialized() turns false early in Py_FinalizeEx, while objects are
+// still being collected: a call then (a __del__, a GC callback) must not take
+// CPython for absent and try to start it.
+bool python_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
+}
+
 bool is_file(const std::string& path) {
     struct stat info {};
     return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
@@ -97,6 +108,7 @@ void Runtime::start_locked(const RuntimeOptions& options) {
         throw Error(ErrorCode::Runtime, "the runtime was finalized; CPython cannot be safely restarted in one process");
     }
     if (start_failure_) throw *start_failure_;
+    if (python_finalizing()) throw Error(ErrorCode::Runtime, "CPython is finalizing; no interpreter can be used now");
     if (Py_IsInitialized()) {
         interpreters_ = std::make_unique<Interpreters>(PyInterpreterState_Main());
         mode_.store(RuntimeMode::Attach, std::memory_order_release);

@@ -272,10 +272,29 @@ class QueueSurface(unittest.TestCase):
         self.assertIn(b, listed)
         self.assertLess(ids.index(a.id), ids.index(b.id))
 
+    def test_queue_by_id_is_the_same_object(self):
+        q = _subinterp.create_queue(maxsize=4)
+        other = _subinterp.Queue(q.id)
+        self.assertIs(other, q)  # one object per queue per interpreter, as in 3.14
+        q.put(q)
+        self.assertIs(q.get_nowait(), q)
+        self.assertIn(q, _subinterp.list_queues())
+        self.assertIs(_subinterp.list_queues()[-1], q)
+
+    def test_queue_object_dies_and_comes_back_by_id(self):
+        q = _subinterp.create_queue()
+        keep = _subinterp.create_queue()
+        keep.put(q)  # the queue outlives its object through the item's hold
+        qid = q.id
+        del q
+        gc.collect()
+        again = _subinterp.Queue(qid)
+        self.assertEqual(again.id, qid)
+        self.assertEqual(keep.get_nowait(), again)
+
     def test_queue_by_id_equality_and_hash(self):
         q = _subinterp.create_queue(maxsize=4)
         other = _subinterp.Queue(q.id)
-        self.assertIsNot(other, q)
         self.assertEqual(other, q)
         self.assertFalse(other != q)
         self.assertEqual(hash(other), hash(q))

@@ -1,0 +1,17 @@
+"""subinterp: run Python in parallel in isolated sub-interpreters, one process.
+
+- ``subinterp.interpreters``: Python 3.14's ``concurrent.interpreters`` API
+  (PEP 734) for Python 3.12 and 3.13, sharing queues and data with Rust, Go
+  and C hosts of the same process;
+- ``subinterp.futures.InterpreterPoolExecutor``: 3.14's executor;
+- ``subinterp.Config``: every ``PyInterpreterConfig`` field, and the presets.
+
+Importing this package is cheap and works in every interpreter; the control
+plane (creating and running interpreters) loads on first use, in the main
+interpreter only.
+"""
+from ._native import data_plane as _data_plane  # noqa: F401  (loads `_subinterp`)
+from .config import Config, Gil, ISOLATED, LEGACY
+
+__version__ = "0.1.0"
+__all__ = ["Config", "Gil", "ISOLATED", "LEGACY", "__version__"]

@@ -1,0 +1,66 @@
+"""The receiving end of _shipping: runs inside the target interpreter.
+
+Kept to the standard library so it imports fast in a fresh interpreter.
+"""
+import marshal
+import sys
+import traceback
+import types
+
+
+def _main_globals():
+    return sys.modules["__main__"].__dict__
+
+
+def call_function(spec, /, *args, **kwargs):
+    code, name, qualname, defaults, kwdefaults = spec
+    function = types.FunctionType(marshal.loads(code), _main_globals(), name, defaults)
+    function.__qualname__ = qualname
+    function.__kwdefaults__ = kwdefaults
+    return function(*args, **kwargs)
+
+
+def call_object(callable_, /, *args, **kwargs):
+    return callable_(*args, **kwargs)
+
+
+def eval_in_main(source, globals=None, locals=None, /):
+    return eval(source, _main_globals() if globals is None else globals, locals)
+
+
+def exec_in_main(source, globals=None, locals=None, /):
+    exec(source, _main_globals() if globals is None else globals, locals)
+
+
+def exec_code(code):
+    exec(marshal.loads(code), _main_globals())
+
+
+def resolve(name, leading):
+    """The callable a _shipping.plan_call() plan names."""
+    if name.startswith(__name__ + ":"):
+        return globals()[name.partition(":")[2]], leading
+    module_name, _, qualname = name.partition(":")
+    __import__(module_name)
+    found = sys.modules[module_name]
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found, leading
+
+
+def run_task(name, leading, args, kwargs):
+    """An executor task: (True, result), or (False, (pickled exception or None,
+    (module, qualname, message, formatted traceback))) so the caller can
+    re-raise the exception itself with an ExecutionFailed as its cause."""
+    function, leading = resolve(name, leading)
+    try:
+        return True, function(*leading, *args, **kwargs)
+    except BaseException as exc:  # noqa: B036 -- the caller re-raises it
+        import pickle
+        try:
+            pickled = pickle.dumps(exc)
+        except Exception:
+            pickled = None
+        kind = type(exc)
+        info = (kind.__module__, kind.__qualname__, str(exc), "".join(traceback.format_exception(exc)))
+        return False, (pickled, info)

@@ -1,0 +1,248 @@
+"""Python 3.14's ``concurrent.interpreters`` (PEP 734) for Python 3.12 and 3.13.
+
+Code written for 3.14 runs unchanged with::
+
+    import subinterp.interpreters as interpreters
+
+Same names, signatures and exceptions. Where this module differs, it is on
+purpose:
+
+- ``create(config=None)`` takes a ``subinterp.Config`` (every
+  PyInterpreterConfig field) or a preset name; the default is isolated (own GIL).
+- ``Queue.get()``/``put()`` block on a condition variable with the GIL
+  released and honour fractional timeouts; 3.14 polls every 10 ms and
+  truncates ``timeout`` to whole seconds. Queues are shared with C, Rust and Go
+  hosts in the same process, and have ``close()``.
+- A new interpreter starts with the creating interpreter's ``sys.path`` (as
+  multiprocessing's spawn does), so your modules import there too.
+- ``list_all()`` lists the interpreters subinterp knows (main, and those
+  created through it by Python or any host), not ones made by CPython's own
+  ``_interpreters``.
+- Creating, closing and running interpreters needs the main interpreter (the
+  control plane is a SWIG module); elsewhere those raise InterpreterError
+  saying so. Queues, ``get_current()``, ``get_main()``, ``list_all()`` and
+  ``is_running()`` work in every interpreter.
+"""
+import sys
+import threading
+import weakref
+
+from . import _shipping
+from ._errors import (
+    ExecutionFailed,
+    InterpreterBusyError,
+    InterpreterConfigError,
+    InterpreterError,
+    InterpreterNotFoundError,
+    NotShareableError,
+    QueueEmpty,
+    QueueFull,
+)
+from . import _native
+from ._native import control as _control, data_plane as _dp
+from .config import Config
+
+Queue = _dp.Queue
+UNBOUND = _dp.UNBOUND
+UNBOUND_ERROR = _dp.UNBOUND_ERROR
+UNBOUND_REMOVE = _dp.UNBOUND_REMOVE
+
+__all__ = [
+    'get_current', 'get_main', 'create', 'list_all', 'is_shareable',
+    'Interpreter',
+    'InterpreterError', 'InterpreterNotFoundError', 'ExecutionFailed',
+    'NotShareableError',
+    'create_queue', 'Queue', 'QueueEmpty', 'QueueFull',
+]
+
+
+def create_queue(maxsize=0, *, unbounditems=UNBOUND):
+    """Return a new cross-interpreter queue.
+
+    "unbounditems" sets the default for Queue.put(): what get() returns for an
+    item whose interpreter was destroyed (UNBOUND, UNBOUND_ERROR or UNBOUND_REMOVE).
+    """
+    return _dp.create_queue(maxsize, unbounditems=unbounditems)
+
+
+def is_shareable(obj):
+    """Return True if the object's data can be shared between interpreters
+    without pickling (None, bool, int, float, str, bytes, tuple, list, dict,
+    memoryview, Queue, and containers of them)."""
+    return _dp.is_shareable(obj)
+
+
+def create(config=None):
+    """Return a new (idle) Python interpreter.
+
+    ``config``: a subinterp.Config, "isolated" (the default: own GIL, runs in
+    parallel) or "legacy" (shared GIL, any extension module).
+    """
+    config = Config.coerce(config)
+    capi = _control("create()")
+    id = capi.create(config)
+    interp = Interpreter(id, _ownsref=True)
+    paths = [p for p in sys.path if isinstance(p, str)]
+    try:
+        capi.exec_source(id, f"import sys\nsys.path[:] = {paths!r}\n", 0)
+    except BaseException:
+        interp.close()
+        raise
+    return interp
+
+
+def list_all():
+    """Return all existing interpreters."""
+    return [Interpreter(id) for id in _dp.interpreter_ids()]
+
+
+def get_current():
+    """Return the currently running interpreter."""
+    return Interpreter(_dp.current_interpreter_id())
+
+
+def get_main():
+    """Return the main interpreter."""
+    return Interpreter(_dp.main_interpreter_id())
+
+
+_known = weakref.WeakValueDictionary()
+_known_lock = threading.Lock()
+
+
+class Interpreter:
+    """A single Python interpreter.
+
+    Attributes:
+
+    "id" - the unique process-global ID number for the interpreter
+    "whence" - indicates where the interpreter was created
+
+    An Interpreter returned by create() owns its interpreter: when the last
+    reference to it goes, the interpreter is closed, as in 3.14.
+    """
+
+    def __new__(cls, id, /, _whence=None, _ownsref=None):
+        # There is only one instance for any given ID.
+        if not isinstance(id, int):
+            raise TypeError(f'id must be an int, got {id!r}')
+        id = int(id)
+        if id < 0:
+            raise ValueError(f'id must be a non-negative int, got {id!r}')
+        with _known_lock:
+            try:
+                return _known[id]
+            except KeyError:
+                pass
+            if _dp.interpreter_is_running(id) is None:
+                raise InterpreterNotFoundError(f'interpreter {id} not found')
+            self = super().__new__(cls)
+            self._id = id
+            self._ownsref = bool(_ownsref)
+            _known[id] = self
+            return self
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self.id})'
+
+    def __hash__(self):
+        return hash(self._id)
+
+    def __del__(self):
+        if getattr(self, '_ownsref', False) and not _native.finalized:
+            self._ownsref = False
+            try:
+                _control("Interpreter.close()").destroy(self._id)
+            except Exception:
+                pass  # already closed, or running in another thread: left to the atexit clean-up
+
+    # for pickling:
+    def __reduce__(self):
+        return (type(self), (self._id,))
+
+    @property
+    def id(self):
+        return self._id
+
+    @property
+    def whence(self):
+        """'runtime init' for the main interpreter; '_interpreters module' for
+        interpreters created through subinterp (from Python or any host)."""
+        return 'runtime init' if self._id == _dp.main_interpreter_id() else '_interpreters module'
+
+    @property
+    def config(self):
+        """The Config the interpreter was created with (main interpreter only)."""
+        return Config(**_control("Interpreter.config").get_config(self._id))
+
+    def is_running(self):
+        """Return whether or not the identified interpreter is running."""
+        running = _dp.interpreter_is_running(self._id)
+        if running is None:
+            raise InterpreterNotFoundError(f'interpreter {self._id} not found')
+        return running
+
+    def close(self):
+        """Finalize and destroy the interpreter.
+
+        Attempting to destroy the current interpreter, the main interpreter or
+        one that is running code results in an InterpreterError.
+        """
+        if self._id == _dp.main_interpreter_id():
+            raise InterpreterError('cannot close the main interpreter')
+        self._ownsref = False
+        _control("Interpreter.close()").destroy(self._id)
+
+    def prepare_main(self, ns=None, /, **kwargs):
+        """Bind the given values into the interpreter's __main__.
+
+        Values are shared as portable data; others are pickled.
+        """
+        ns = dict(ns, **kwargs) if ns is not None else kwargs
+        _control("Interpreter.prepare_main()").prepare_main(self._id, ns)
+
+    def exec(self, code, /):
+        """Run the given source code in the interpreter.
+
+        This is essentially the same as calling the builtin "exec" with this
+        interpreter, using the __dict__ of its __main__ module as both globals
+        and locals. ``code`` may also be a code object or a function that takes
+        no arguments and has no closure (its body runs in __main__).
+
+        There is no return value. If the code raises an unhandled exception
+        then an ExecutionFailed exception is raised, which summarizes the
+        unhandled exception.
+
+        This blocks the current Python thread until done, with the GIL
+        released, so other threads of this interpreter keep running.
+        """
+        capi = _control("Interpreter.exec()")
+        name, args = _shipping.plan_exec(code)
+        if name is None:
+            capi.exec_source(self._id, args, 0)
+        else:
+            capi.call(self._id, name, args, None, 0)
+
+    def _call(self, callable, args, kwargs):
+        capi = _control("Interpreter.call()")
+        name, leading = _shipping.plan_call(callable)
+        return capi.call(self._id, name, leading + tuple(args), kwargs or None, 0)
+
+    def call(self, callable, /, *args, **kwargs):
+        """Call the object in the interpreter with given args/kwargs.
+
+        Importable functions and classes go by name, functions without a
+        closure by their code, other callables by pickle; so do args, kwargs
+        and the return value when they are not shareable. If the callable
+        raises, ExecutionFailed carries its type, message and traceback.
+        """
+        return self._call(callable, args, kwargs)
+
+    def call_in_thread(self, callable, /, *args, **kwargs):
+        """Return a new thread that calls the object in the interpreter.
+
+        The return value and any raised exception are discarded.
+        """
+        t = threading.Thread(target=self._call, args=(callable, args, kwargs))
+        t.start()
+        return t

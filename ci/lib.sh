@@ -31,4 +31,13 @@ build_dir_for() { # series [variant]
   echo "$BUILD_ROOT/py$1${2:+-$2}"
 }
 
+# The Python binding's test runner, pinned; ci/setup installs it into one venv
+# per series (venv_for), ci/check-python-package into its throwaway venv.
+PYTEST_VERSION=9.2.0
+# ci/check-python-package checks the type stubs with it (in its throwaway venv).
+MYPY_VERSION=2.4.1
+venv_for() { # series
+  echo "$BUILD_ROOT/venv/py$1"
+}
+
 jobs() { nproc 2>/dev/null || echo 2; }

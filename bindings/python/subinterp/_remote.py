@@ -32,6 +32,22 @@ def exec_in_main(source, globals=None, locals=None, /):
     exec(source, _main_globals() if globals is None else globals, locals)
 
 
+def dir_in_main(*args):
+    return dir(*args) if args else sorted(_main_globals())
+
+
+def globals_in_main():
+    return _main_globals()
+
+
+def locals_in_main():
+    return _main_globals()
+
+
+def vars_in_main(*args):
+    return vars(*args) if args else _main_globals()
+
+
 def exec_code(code):
     exec(marshal.loads(code), _main_globals())
 

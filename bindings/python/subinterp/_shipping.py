@@ -15,6 +15,8 @@ import sys
 import types
 
 REMOTE = "subinterp._remote"
+# Builtins that read the caller's frame; _remote has an "<name>_in_main" for each.
+_FRAME_BUILTINS = (eval, exec, dir, globals, locals, vars)
 
 
 def importable_name(obj):
@@ -47,7 +49,7 @@ def plan_call(callable_):
     another interpreter calls `callable_(*args, **kwargs)` there."""
     if not callable(callable_):
         raise TypeError(f"{type(callable_).__name__!r} object is not callable")
-    if callable_ is eval or callable_ is exec:
+    if any(callable_ is frame_builtin for frame_builtin in _FRAME_BUILTINS):
         # Without a Python frame (a call from the host has none) they would
         # have no globals: give them the target's __main__, as at its prompt.
         return f"{REMOTE}:{callable_.__name__}_in_main", ()

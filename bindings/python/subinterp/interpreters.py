@@ -84,7 +84,8 @@ def create(config=None):
     interp = Interpreter(id, _ownsref=True)
     paths = [p for p in sys.path if isinstance(p, str)]
     try:
-        capi.exec_source(id, f"import sys\nsys.path[:] = {paths!r}\n", 0)
+        # Leaves no name behind: __main__ starts as clean as 3.14's.
+        capi.exec_source(id, f"__import__('sys').path[:] = {paths!r}\n", 0)
     except BaseException:
         interp.close()
         raise
@@ -130,12 +131,14 @@ class Interpreter:
         if id < 0:
             raise ValueError(f'id must be a non-negative int, got {id!r}')
         with _known_lock:
+            # Checked first, as 3.14 does: a closed id is not found even while
+            # an old Interpreter object for it is still referenced.
+            if _dp.interpreter_is_running(id) is None:
+                raise InterpreterNotFoundError(f'interpreter {id} not found')
             try:
                 return _known[id]
             except KeyError:
                 pass
-            if _dp.interpreter_is_running(id) is None:
-                raise InterpreterNotFoundError(f'interpreter {id} not found')
             self = super().__new__(cls)
             self._id = id
             self._ownsref = bool(_ownsref)
@@ -180,6 +183,10 @@ class Interpreter:
         running = _dp.interpreter_is_running(self._id)
         if running is None:
             raise InterpreterNotFoundError(f'interpreter {self._id} not found')
+        if not running and self._id == _dp.current_interpreter_id():
+            return True  # the caller runs code in it (the main interpreter runs __main__)
+        if not running and self._id == _dp.main_interpreter_id() and '_subinterp' not in sys.builtin_module_names:
+            return True  # a Python process's main interpreter runs the program, as in 3.14
         return running
 
     def close(self):
@@ -199,6 +206,8 @@ class Interpreter:
         Values are shared as portable data; others are pickled.
         """
         ns = dict(ns, **kwargs) if ns is not None else kwargs
+        if not ns:
+            raise ValueError('prepare_main() needs a non-empty namespace (nothing to bind)')
         _control("Interpreter.prepare_main()").prepare_main(self._id, ns)
 
     def exec(self, code, /):

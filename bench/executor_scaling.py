@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""Executor scaling: CPU-bound pure-Python tasks on subinterp's
+InterpreterPoolExecutor against threads, processes and multiprocessing.Pool,
+1 worker against 2, side by side in one run.
+
+    python3 bench/executor_scaling.py --library build/py3.13/libsubinterp.so [--quick]
+                                      [--markdown docs/benchmarks-executor.md]
+
+Run it with the CPython the library was built against (3.12 or 3.13); the
+package is imported from the library's directory's python/ (the build tree's
+assembled package), or from sys.path with --library omitted.
+
+Each configuration runs the same 2 tasks (``work(n)``: a pure-Python loop
+summing i*i % 7, sized to about 0.3 s in full mode) and waits for both: wall
+time per configuration, the speedup of 2 workers over 1, and ratios between
+the 2-worker configurations. Pools are created and warmed up before timing
+(every worker has run a task), and kept for all the rounds; start-up
+(executor creation + first trivial task + shutdown) is measured separately on
+fresh pools. Samples are taken round-robin over the configurations so that
+bursts of load from other processes spread over all of them; medians with min
+and max. --quick runs everything briefly (CI smoke run): every path runs and
+its results are checked, the numbers mean little. Any error exits non-zero.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+# --------------------------------------------------------------------------------------
+# The work. Closure-free and self-contained: subinterp ships it by code into the
+# workers' interpreters; processes get it by name (fork: the parent's __main__).
+# --------------------------------------------------------------------------------------
+
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def expected(n):
+    # i*i % 7 over a period of 7: 0 1 4 2 2 4 1 (sum 14)
+    full, rest = divmod(n, 7)
+    return full * 14 + sum(i * i % 7 for i in range(rest))
+
+
+def trivial():
+    return 42
+
+
+class BenchError(RuntimeError):
+    """Any failure: the run stops and exits non-zero."""
+
+
+# --------------------------------------------------------------------------------------
+# Configurations: each makes a pool, runs a list of (function, arg) and closes it.
+# --------------------------------------------------------------------------------------
+
+class Executor:
+    """A concurrent.futures executor (subinterp's, threads or processes)."""
+
+    def __init__(self, label, kind, workers, factory):
+        self.label, self.kind, self.workers, self.factory = label, kind, workers, factory
+        self.pool = None
+
+    def open(self):
+        self.pool = self.factory(self.workers)
+
+    def run(self, fn, args):
+        futures = [self.pool.submit(fn, a) for a in args]
+        return [f.result() for f in futures]
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+
+class MpPool(Executor):
+    """multiprocessing.Pool."""
+
+    def run(self, fn, args):
+        return self.pool.map(fn, args, chunksize=1)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+
+class Serial(Executor):
+    """The tasks one after the other in the main thread: the reference."""
+
+    def open(self):
+        self.pool = True
+
+    def run(self, fn, args):
+        return [fn(a) for a in args]
+
+    def close(self):
+        self.pool = None
+
+
+def configurations(interpreter_pool):
+    mp = multiprocessing.get_context()  # the platform's default (fork on Linux for 3.12/3.13)
+    return [
+        Serial("serial, main thread (reference)", "serial", 1, None),
+        Executor("subinterp `InterpreterPoolExecutor(1)`", "subinterp", 1, interpreter_pool),
+        Executor("subinterp `InterpreterPoolExecutor(2)`", "subinterp", 2, interpreter_pool),
+        Executor("`ThreadPoolExecutor(1)`", "threads", 1, concurrent.futures.ThreadPoolExecutor),
+        Executor("`ThreadPoolExecutor(2)`", "threads", 2, concurrent.futures.ThreadPoolExecutor),
+        Executor("`ProcessPoolExecutor(1)`", "processes", 1,
+                 lambda w: concurrent.futures.ProcessPoolExecutor(w, mp_context=mp)),
+        Executor("`ProcessPoolExecutor(2)`", "processes", 2,
+                 lambda w: concurrent.futures.ProcessPoolExecutor(w, mp_context=mp)),
+        MpPool("`multiprocessing.Pool(1)`", "mp.Pool", 1, lambda w: mp.Pool(w)),
+        MpPool("`multiprocessing.Pool(2)`", "mp.Pool", 2, lambda w: mp.Pool(w)),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# The benchmark
+# --------------------------------------------------------------------------------------
+
+FORKING = ("processes", "mp.Pool")
+
+
+class Bench:
+    def __init__(self, config, interpreter_pool, interpreters):
+        self.config = config
+        self.interpreters = interpreters
+        self.configs = configurations(interpreter_pool)
+        self.n = None
+        self.task_time = None           # one task, main thread, calibration
+        self.wall = {c.label: [] for c in self.configs}
+        self.cpu = {c.label: [] for c in self.configs}   # CPU time of this process (all its threads)
+        self.startup = {c.label: [] for c in self.configs if c.kind != "serial"}
+        self.shutdown = {c.label: [] for c in self.configs if c.kind != "serial"}
+
+    def progress(self, text):
+        if self.config.verbose:
+            print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def calibrate(self):
+        if self.config.task_size:
+            self.n = self.config.task_size
+        else:
+            n = 10_000
+            while True:
+                t0 = time.perf_counter()
+                work(n)
+                elapsed = time.perf_counter() - t0
+                if elapsed > 0.02:
+                    break
+                n *= 4
+            self.n = max(1000, int(n * self.config.task_time / elapsed))
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            result = work(self.n)
+            times.append(time.perf_counter() - t0)
+            if result != expected(self.n):
+                raise BenchError(f"work({self.n}) = {result}, expected {expected(self.n)}")
+        self.task_time = statistics.median(times)
+        self.progress(f"task: work({self.n}), {self.task_time * 1e3:.0f} ms in the main thread")
+
+    def measure_startup(self):
+        """Fresh pools: creation + first trivial task; then shutdown. A first, unrecorded round
+        pays for the one-time costs (loading subinterp's control plane, imports)."""
+        for round_number in range(-1, self.config.startup_repeat):
+            for c in self.configs:
+                if c.kind == "serial":
+                    continue
+                t0 = time.perf_counter()
+                self.check_can_fork(c)
+                c.open()
+                try:
+                    got = c.run(trivial_call, [None])
+                    t1 = time.perf_counter()
+                finally:
+                    c.close()
+                t2 = time.perf_counter()
+                if got != [42]:
+                    raise BenchError(f"{c.label}: trivial task returned {got!r}")
+                if round_number >= 0:
+                    self.startup[c.label].append(t1 - t0)
+                    self.shutdown[c.label].append(t2 - t1)
+            self.progress(f"start-up round {round_number + 1}/{self.config.startup_repeat}")
+
+    def check_can_fork(self, c):
+        """CPython 3.12.1 and 3.13.0 cannot fork while a sub-interpreter exists (the child hangs on
+        3.12.1 and aborts on 3.13.0: "PyThreadState_Get: ... the GIL is released"), so the pools
+        that fork are opened while no interpreter but main exists."""
+        if c.kind in FORKING and multiprocessing.get_start_method() == "fork":
+            alive = [i.id for i in self.interpreters.list_all() if i.id != self.interpreters.get_main().id]
+            if alive:
+                raise BenchError(f"{c.label}: would fork with sub-interpreters {alive} alive")
+
+    def measure_scaling(self):
+        want = [expected(self.n)] * 2
+        try:
+            # Forking pools first (they fork their workers now), then the others.
+            for c in sorted(self.configs, key=lambda c: c.kind not in FORKING):
+                self.check_can_fork(c)
+                c.open()
+                # Warm up: every worker runs a task (a short one per worker, submitted together,
+                # then the real pair once), so no timed round pays for starting a worker.
+                for _ in range(2):
+                    c.run(work, [max(1, self.n // 20)] * c.workers)
+                got = c.run(work, [self.n] * 2)
+                if got != want:
+                    raise BenchError(f"{c.label}: got {got!r}, expected {want!r}")
+            self.progress("pools warmed up")
+            for round_number in range(self.config.repeat):
+                for c in self.configs:
+                    c0 = time.process_time()
+                    t0 = time.perf_counter()
+                    got = c.run(work, [self.n] * 2)
+                    elapsed = time.perf_counter() - t0
+                    self.cpu[c.label].append(time.process_time() - c0)
+                    if got != want:
+                        raise BenchError(f"{c.label}: got {got!r}, expected {want!r}")
+                    self.wall[c.label].append(elapsed)
+                self.progress(f"round {round_number + 1}/{self.config.repeat}")
+        finally:
+            for c in self.configs:
+                c.close()
+
+    def teardown(self):
+        errors = []
+        for c in self.configs:
+            try:
+                c.close()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{c.label}: {exc!r}")
+        return errors
+
+    # ---- results ----------------------------------------------------------------------
+
+    def label(self, kind, workers):
+        for c in self.configs:
+            if c.kind == kind and c.workers == workers:
+                return c.label
+        raise KeyError((kind, workers))
+
+    def med(self, kind, workers):
+        return statistics.median(self.wall[self.label(kind, workers)])
+
+    def speedup(self, kind):
+        return self.med(kind, 1) / self.med(kind, 2)
+
+    def parallelism(self, kind, workers):
+        """Median over rounds of this process's CPU time / wall time: above 1, more than one core
+        worked at once (meaningless for process pools, whose work is in other processes)."""
+        label = self.label(kind, workers)
+        return statistics.median(c / w for c, w in zip(self.cpu[label], self.wall[label]))
+
+    def paired_speedups(self, kind):
+        """Per round: 1-worker time / 2-worker time of the same round."""
+        one, two = self.wall[self.label(kind, 1)], self.wall[self.label(kind, 2)]
+        return [a / b for a, b in zip(one, two)]
+
+
+def trivial_call(_):
+    return 42
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+def fmt_s(seconds):
+    return f"{seconds:.3f}"
+
+
+def fmt_ms(seconds):
+    ms = seconds * 1e3
+    return f"{ms:.1f}" if ms < 100 else f"{ms:.0f}"
+
+
+def fmt_range(samples, fmt=fmt_s):
+    return f"{fmt(statistics.median(samples))} ({fmt(min(samples))}-{fmt(max(samples))})"
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}x"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_info(package):
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    build_type = "unknown"
+    library = os.path.realpath(os.path.join(os.path.dirname(package.__file__), "libsubinterp.so.1"))
+    cache = os.path.join(os.path.dirname(library), "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    build_type = line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    source = "unknown"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:  # read-only git commands only
+        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "diff-index", "--quiet", "HEAD", "--"]).returncode != 0
+        source = f"commit {commit}" + (" plus uncommitted changes in the working tree" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return {
+        "source": source,
+        "nproc": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": sys.version.replace("\n", " "),
+        "executable": sys.executable,
+        "package": os.path.dirname(os.path.abspath(package.__file__)),
+        "library": library,
+        "version": package.__version__,
+        "build_type": build_type,
+    }
+
+
+PAGE_HEADER = """# Benchmarks: executor scaling
+
+Generated by `bench/executor_scaling.py` (run through `bench/run`); do not edit by hand, rerun it. Each
+section below comes from one run with the CPython it names.
+
+What is measured: the same 2 CPU-bound pure-Python tasks (`work(n)`, a loop summing `i * i % 7`; no
+I/O, no C extension releasing the GIL) submitted together to a pool of 1 worker and of 2 workers, and
+the wall time until both results are back. A worker of subinterp's `InterpreterPoolExecutor` is a
+thread running an isolated interpreter with its own GIL, so 2 workers should take about the time of 1
+task on a 2-core machine; threads share one GIL (no speedup expected); processes scale but pay for
+pickling and process start-up. Pool start-up is measured separately and is not in the wall times.
+
+The machine has 2 cores and is shared with other work: the ideal speedup is 2.00x, and anything else
+running takes from it. Compare ratios within one section, not seconds across sections.
+
+To reproduce both sections (builds `build/py3.13` and `build/py3.12` if needed; about 1-2 minutes each):
+
+```sh
+bench/run --only executor
+```
+
+"""
+
+
+def render(bench, config, info, started, elapsed, load_before, load_after):
+    out = []
+    add = out.append
+    series = ".".join(platform.python_version_tuple()[:2])
+    add(f"## CPython {series}\n")
+    busy = load_before[0] > 0.5 or load_after[0] > 1.5
+    if busy:
+        add(f"**The machine was busy during this run** (1-minute load average {load_before[0]:.1f} before, "
+            f"{load_after[0]:.1f} after, on {info['nproc']} cores; this benchmark itself is 1 to 2 of it): "
+            f"other processes competed for the CPUs, so 2-worker figures are deflated and noisy. "
+            f"Ratios of interleaved medians suffer less.\n")
+
+    sub = bench.speedup("subinterp")
+    pairs = bench.paired_speedups("subinterp")
+    holds = sub >= 1.3 and all(p > 1.0 for p in pairs)
+    control = max(bench.speedup("processes"), bench.speedup("mp.Pool"))
+    if holds:
+        verdict = "**HOLDS**"
+    elif control < 1.3:
+        verdict = ("**NOT SHOWN BY THIS RUN** (no second free core: the process pools did not scale "
+                   "either)")
+    else:
+        verdict = "**DOES NOT HOLD**"
+    add("### Headline: the done-criterion\n")
+    add(table(["criterion", "measured in this run", "verdict"], [[
+        "The executor runs a CPU-bound pure-Python function on 2 workers measurably faster than on 1 "
+        "in the same run",
+        f"2 tasks: 1 worker {fmt_s(bench.med('subinterp', 1))} s, 2 workers {fmt_s(bench.med('subinterp', 2))} s "
+        f"(medians): speedup **{fmt_ratio(sub)}**; per round {min(pairs):.2f}x-{max(pairs):.2f}x "
+        f"(ideal 2.00x). Same run: threads {fmt_ratio(bench.speedup('threads'))}, "
+        f"`ProcessPoolExecutor` {fmt_ratio(bench.speedup('processes'))}, "
+        f"`multiprocessing.Pool` {fmt_ratio(bench.speedup('mp.Pool'))}. CPU time / wall time of this "
+        f"process while 2 workers ran: subinterp **{bench.parallelism('subinterp', 2):.2f}**, "
+        f"threads {bench.parallelism('threads', 2):.2f}",
+        verdict]]))
+    add("")
+    add("HOLDS: median speedup at least 1.3x, and in every round the 2-worker run was faster than "
+        "the 1-worker run of the same round. When it does not, and the process pools (the control: "
+        "they scale whenever two cores are free) did not reach 1.3x either, the run says so instead "
+        "of blaming the executor. CPU time / wall time counts every thread of this process: above "
+        "1.0 means the workers' interpreters computed on more than one core at the same time, "
+        "whatever else the machine was doing; threads under the GIL stay at or below 1.0.\n")
+
+    add("### Machine and command\n")
+    add(f"- Date (UTC): {started:%Y-%m-%d %H:%M}; the run took {elapsed:.0f} s.")
+    add(f"- CPU: {info['cpu']}; nproc {info['nproc']} (usable by this process: {info['affinity']}); "
+        f"load average (1, 5, 15 min) before / after the run: "
+        f"{' '.join(f'{x:.2f}' for x in load_before)} / {' '.join(f'{x:.2f}' for x in load_after)}.")
+    add(f"- OS: {info['platform']}")
+    add(f"- CPython: {info['python']} (`{info['executable']}`)")
+    add(f"- subinterp {info['version']}: package `{info['package']}`, library `{info['library']}`, "
+        f"CMAKE_BUILD_TYPE={info['build_type']}; sources at benchmark time: {info['source']}.")
+    add(f"- multiprocessing start method: `{multiprocessing.get_start_method()}` (the platform default).")
+    add(f"- Command: `{config.command}`")
+    add(f"- Task: `work({bench.n:,})` (a loop summing `i * i % 7`), "
+        f"{fmt_ms(bench.task_time)} ms in the main thread; every result is checked.")
+    add(f"- Method: each configuration's pool is created once and warmed up (every worker ran tasks), then "
+        f"{config.repeat} rounds; in each round every configuration in turn submits the 2 tasks and waits for "
+        f"both (wall time). Start-up: {config.startup_repeat} fresh pools per configuration, round-robin, after "
+        f"an unrecorded round. "
+        f"Shown: median (min-max).\n")
+
+    add("### Wall time for 2 tasks, and the speedup of 2 workers over 1\n")
+    rows = []
+    for c in bench.configs:
+        samples = bench.wall[c.label]
+        speed = ""
+        if c.workers == 2:
+            speed = fmt_ratio(bench.speedup(c.kind))
+        elif c.kind == "serial":
+            speed = "-"
+        par = "-" if c.kind in FORKING else f"{bench.parallelism(c.kind, c.workers):.2f}"
+        rows.append([c.label, fmt_range(samples), f"{statistics.median(samples) / bench.task_time:.2f}", speed,
+                     par])
+    add(table(["configuration", "wall s for 2 tasks", "in tasks' time (1 task = 1.00)",
+               "2 workers / 1 worker speedup", "CPU / wall, this process"], rows))
+    add("")
+    add("The third column divides the median by one task's time in the main thread: 2.00 is two tasks "
+        "one after the other, 1.00 two tasks perfectly in parallel.\n")
+
+    add("### 2-worker configurations compared (above 1: subinterp faster)\n")
+    ours = bench.med("subinterp", 2)
+    rows = []
+    for kind, name in (("threads", "`ThreadPoolExecutor(2)`"), ("processes", "`ProcessPoolExecutor(2)`"),
+                       ("mp.Pool", "`multiprocessing.Pool(2)`")):
+        theirs = bench.med(kind, 2)
+        rows.append([f"subinterp 2 workers vs {name}", f"{fmt_s(ours)} s vs {fmt_s(theirs)} s",
+                     fmt_ratio(theirs / ours)])
+    add(table(["comparison", "medians", "their time / ours"], rows))
+    add("")
+
+    add("### Start-up (not included above)\n")
+    add("A fresh pool: creating the executor and getting the result of one trivial task (`return 42`); "
+        "then `shutdown(wait=True)` (`close()` + `join()` for `multiprocessing.Pool`). For the "
+        "InterpreterPoolExecutor this includes creating the worker's isolated interpreter (workers are "
+        "started one per submission, so the second worker of a 2-worker pool is not started by one task); "
+        "`ProcessPoolExecutor` with fork and `multiprocessing.Pool` start every worker process at once.\n")
+    rows = []
+    for c in bench.configs:
+        if c.kind == "serial":
+            continue
+        rows.append([c.label, fmt_range(bench.startup[c.label], fmt_ms), fmt_range(bench.shutdown[c.label], fmt_ms)])
+    add(table(["configuration", "creation + first trivial task, ms", "shutdown, ms"], rows))
+    add("")
+    return "\n".join(out)
+
+
+def headline(bench):
+    return (f"executor: subinterp 2 workers / 1 worker speedup {bench.speedup('subinterp'):.2f}x, "
+            f"CPU/wall {bench.parallelism('subinterp', 2):.2f} "
+            f"(threads {bench.speedup('threads'):.2f}x, processes {bench.speedup('processes'):.2f}x)")
+
+
+# --------------------------------------------------------------------------------------
+
+def import_package(library):
+    if library:
+        package_dir = os.path.join(os.path.dirname(os.path.abspath(library)), "python")
+        if not os.path.isdir(os.path.join(package_dir, "subinterp")):
+            raise BenchError(f"no subinterp package in {package_dir} (assembled by the build next to the library)")
+        sys.path.insert(0, package_dir)
+    import subinterp
+    import subinterp.interpreters
+    from subinterp.futures import InterpreterPoolExecutor
+    return subinterp, InterpreterPoolExecutor
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--library", help="libsubinterp.so of a build; its directory's python/ has the package "
+                                          "(default: import subinterp from sys.path)")
+    parser.add_argument("--quick", action="store_true", help="tiny tasks, few rounds: a CI smoke run")
+    parser.add_argument("--markdown", help="write the report (markdown) to this file")
+    parser.add_argument("--append", action="store_true", help="append the report to --markdown instead of "
+                                                                "replacing it (to collect several CPythons)")
+    parser.add_argument("--repeat", type=int, help="rounds (default 7; 2 with --quick)")
+    parser.add_argument("--startup-repeat", type=int, help="fresh pools per configuration (default 5; 1 with --quick)")
+    parser.add_argument("--task-time", type=float, help="seconds per task in the main thread (default 0.3; "
+                                                        "0.005 with --quick)")
+    parser.add_argument("--task-size", type=int, help="iterations per task (default: calibrated to --task-time)")
+    parser.add_argument("--sample-time", type=float, help="ignored (an option of the other benchmarks)")
+    parser.add_argument("--command", help="the command line to record in the report (default: this one)")
+    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    config = parser.parse_args()
+    config.repeat = config.repeat or (2 if config.quick else 7)
+    config.startup_repeat = config.startup_repeat or (1 if config.quick else 5)
+    config.task_time = config.task_time or (0.005 if config.quick else 0.3)
+    if not config.command:
+        config.command = " ".join([sys.executable, *sys.argv])
+    if config.repeat < 1 or config.startup_repeat < 1 or config.task_time <= 0:
+        parser.error("--repeat and --startup-repeat must be >= 1, --task-time > 0")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+    load_before = os.getloadavg()
+    try:
+        package, interpreter_pool = import_package(config.library)
+    except (BenchError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    bench = Bench(config, interpreter_pool, package.interpreters)
+    status = 0
+    try:
+        bench.calibrate()
+        bench.measure_startup()
+        bench.measure_scaling()
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        status = 1
+    except Exception:  # noqa: BLE001 - any failure must fail the run, after cleanup
+        import traceback
+        traceback.print_exc()
+        status = 1
+    finally:
+        errors = bench.teardown()
+        for error in errors:
+            print(f"error during teardown: {error}", file=sys.stderr)
+        if errors:
+            status = 1
+    if status:
+        return status
+    elapsed = time.perf_counter() - t0
+    report = render(bench, config, machine_info(package), started, elapsed, load_before, os.getloadavg())
+    print(report)
+    if config.markdown:
+        with open(config.markdown, "a" if config.append else "w") as f:
+            f.write(("\n" if config.append else PAGE_HEADER) + report + "\n")
+        print(f"wrote {config.markdown}", file=sys.stderr)
+    print(f"{headline(bench)}; total {elapsed:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,7 +22,7 @@ import queue
 import threading
 import weakref
 from concurrent.futures import _base
-from concurrent.futures.thread import BrokenThreadPool
+from concurrent.futures.thread import BrokenThreadPool, ThreadPoolExecutor
 
 from . import _shipping
 from ._errors import ExecutionFailed, exception_info
@@ -43,14 +43,17 @@ class _Worker:
     """One thread and the interpreter it owns."""
 
     def __init__(self, executor, config, initializer):
-        self._executor_ref = weakref.ref(executor)
+        # An executor dropped without shutdown() stops its workers (as
+        # ThreadPoolExecutor's do), else they would block interpreter exit.
+        self._work = work = executor._work
+        self._executor_ref = weakref.ref(executor, lambda _: work.put(_STOP))
         self._config = config
         self._initializer = initializer
         self.thread = threading.Thread(target=self._run, name=executor._next_thread_name(), daemon=False)
 
     def _run(self):
         from . import interpreters
-        work = self._executor_ref()._work
+        work = self._work
         try:
             interp = interpreters.create(self._config)
         except BaseException as exc:
@@ -125,8 +128,11 @@ def _stop_workers_at_exit():
 threading._register_atexit(_stop_workers_at_exit)
 
 
-class InterpreterPoolExecutor(_base.Executor):
-    """An executor whose workers are threads each running an isolated interpreter."""
+class InterpreterPoolExecutor(ThreadPoolExecutor):
+    """An executor whose workers are threads each running an isolated interpreter.
+
+    A ThreadPoolExecutor as in 3.14 (so asyncio's set_default_executor takes it),
+    though it overrides every method it uses: ThreadPoolExecutor.__init__ never runs."""
 
     _counter = itertools.count().__next__
 

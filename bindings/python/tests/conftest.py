@@ -26,3 +26,20 @@ def no_interpreter_leaks():
     gc.collect()
     leaked = {i.id for i in interpreters.list_all()} - before
     assert not leaked, f"interpreters left open: {sorted(leaked)}"
+
+
+@pytest.fixture
+def make_interp():
+    """A factory of fresh isolated interpreters (``make_interp(config=None)``),
+    every one closed after the test (unless the test closed it already)."""
+    created = []
+
+    def make(config=None):
+        new = interpreters.create(config)
+        created.append(new)
+        return new
+
+    yield make
+    for made in created:
+        with contextlib.suppress(interpreters.InterpreterNotFoundError):
+            made.close()

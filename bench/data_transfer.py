@@ -32,9 +32,11 @@ import os
 import pickle
 import platform
 import statistics
-import subprocess
 import sys
 import time
+
+import reporting
+from reporting import table
 
 import _interpqueues
 import _interpreters
@@ -866,12 +868,6 @@ def fmt_ratio(ours, theirs):
     return f"{ratio:.2f}x"
 
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 # A delta over None is taken as noise (and no delta ratio is computed from it)
 # below max(DELTA_FLOOR, DELTA_RELATIVE_FLOOR x that method's None time): the
 # medians of one method move by about that much between runs on this machine.
@@ -880,46 +876,8 @@ DELTA_RELATIVE_FLOOR = 0.1
 
 
 def machine_info(lib):
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    build_type = "unknown"
-    cache = os.path.join(os.path.dirname(os.path.realpath(lib.path)), "CMakeCache.txt")
-    try:
-        with open(cache) as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    build_type = line.split("=", 1)[1].strip()
-    except OSError:
-        pass
-    source = "unknown"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:  # read-only git commands only
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "diff-index", "--quiet", "HEAD", "--"]).returncode != 0
-        source = f"commit {commit}" + (" plus uncommitted changes in the working tree" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return {
-        "source": source,
-        "nproc": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": sys.version.replace("\n", " "),
-        "executable": sys.executable,
-        "library": os.path.realpath(lib.path),
-        "library_version": lib.version_string().decode(),
-        "library_python": lib.python_version_string().decode(),
-        "build_type": build_type,
-    }
+    return {**reporting.machine_info(lib.path), "library_version": lib.version_string().decode(),
+            "library_python": lib.python_version_string().decode()}
 
 
 def render(bench, config, info, started, elapsed, load_before, load_after):

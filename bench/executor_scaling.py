@@ -28,9 +28,11 @@ import multiprocessing
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
+
+import reporting
+from reporting import table
 
 # --------------------------------------------------------------------------------------
 # The work. Closure-free and self-contained: subinterp ships it by code into the
@@ -294,54 +296,10 @@ def fmt_ratio(x):
     return f"{x:.2f}x"
 
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def machine_info(package):
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    build_type = "unknown"
-    library = os.path.realpath(os.path.join(os.path.dirname(package.__file__), "libsubinterp.so.1"))
-    cache = os.path.join(os.path.dirname(library), "CMakeCache.txt")
-    try:
-        with open(cache) as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    build_type = line.split("=", 1)[1].strip()
-    except OSError:
-        pass
-    source = "unknown"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:  # read-only git commands only
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "diff-index", "--quiet", "HEAD", "--"]).returncode != 0
-        source = f"commit {commit}" + (" plus uncommitted changes in the working tree" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return {
-        "source": source,
-        "nproc": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": sys.version.replace("\n", " "),
-        "executable": sys.executable,
-        "package": os.path.dirname(os.path.abspath(package.__file__)),
-        "library": library,
-        "version": package.__version__,
-        "build_type": build_type,
-    }
+    library = os.path.join(os.path.dirname(package.__file__), "libsubinterp.so.1")
+    return {**reporting.machine_info(library), "package": os.path.dirname(os.path.abspath(package.__file__)),
+            "version": package.__version__}
 
 
 PAGE_HEADER = """# Benchmarks: executor scaling

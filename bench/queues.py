@@ -42,7 +42,8 @@ import time
 import _interpqueues
 import _interpreters
 
-from data_transfer import BenchError, Library, Measurement, Run, library_matches_python, measure_group, table
+from data_transfer import BenchError, Library, Measurement, Run, library_matches_python, measure_group
+from reporting import table
 
 UNBOUND = 3          # _interpqueues unboundop "UNBOUND" (3.13's default)
 SHARED_ONLY = 0      # _interpqueues fmt: shared data, no pickle

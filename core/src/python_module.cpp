@@ -54,19 +54,16 @@ PyObject* list_queues(PyObject*, PyObject*) {
 }
 
 PyObject* is_shareable(PyObject*, PyObject* object) {
-    try {
-        (void)from_python(object, Sharing::Strict);
-        Py_RETURN_TRUE;
-    } catch (const Error& error) {
-        if (error.code() != ErrorCode::NotShareable) {
-            raise_python_error(error);
-            return nullptr;
+    return python_guarded([&]() -> PyObject* {
+        try {
+            (void)from_python(object, Sharing::Strict);
+        } catch (const Error& error) {
+            if (error.code() != ErrorCode::NotShareable) throw;
+            PyErr_Clear();  // what the refused conversion may have left set
+            Py_RETURN_FALSE;
         }
-        PyErr_Clear();
-        Py_RETURN_FALSE;
-    } catch (const std::bad_alloc&) {
-        return PyErr_NoMemory();
-    }
+        Py_RETURN_TRUE;
+    });
 }
 
 // --- interpreters, as far as any interpreter may look --------------------------------------

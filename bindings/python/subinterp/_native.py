@@ -17,12 +17,15 @@ import sys
 
 _LIBRARY = "libsubinterp.so.1"
 _HERE = os.path.dirname(os.path.abspath(__file__))
+# A C, Rust or Go host embeds CPython through libsubinterp and registered
+# `_subinterp` as a built-in; otherwise this is a Python process.
+embedded = "_subinterp" in sys.builtin_module_names
 
 
 def _load_data_plane():
     if "_subinterp" in sys.modules:
         return sys.modules["_subinterp"]
-    if "_subinterp" in sys.builtin_module_names:  # embedded by a C, Rust or Go host
+    if embedded:
         import _subinterp
         return _subinterp
     path = os.path.join(_HERE, _LIBRARY)
@@ -63,7 +66,7 @@ def control(operation):
             f"module, and SWIG modules use single-phase init, which sub-interpreters cannot load. "
             f"Queues, get_current(), get_main(), list_all() and is_running() work here; send work "
             f"for the main interpreter through a Queue.")
-    if "_subinterp" in sys.builtin_module_names:
+    if embedded:
         raise InterpreterError(
             f"{operation} is not available: this process embeds CPython through libsubinterp (a C, Rust "
             f"or Go host), which owns the control plane; use the host's API")

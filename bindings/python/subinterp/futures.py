@@ -57,14 +57,14 @@ class _Worker:
         try:
             interp = interpreters.create(self._config)
         except BaseException as exc:
-            self._broken(work, f"a worker could not create its interpreter: {exc!r}", exc)
+            self._broken(f"a worker could not create its interpreter: {exc!r}", exc)
             return
         try:
             if self._initializer is not None:
                 try:
                     run_task(interp, self._initializer)
                 except BaseException as exc:
-                    self._broken(work, f"an initializer failed: {exc!r}", exc)
+                    self._broken(f"an initializer failed: {exc!r}", exc)
                     return
             while True:
                 item = work.get()
@@ -84,7 +84,7 @@ class _Worker:
         finally:
             interp.close()
 
-    def _broken(self, work, reason, cause):
+    def _broken(self, reason, cause):
         executor = self._executor_ref()
         if executor is not None:
             executor._set_broken(reason, cause)
@@ -177,8 +177,9 @@ class InterpreterPoolExecutor(ThreadPoolExecutor):
     submit.__doc__ = _base.Executor.submit.__doc__
 
     def _adjust_workers(self):
-        # One more worker per submission while below max_workers and every
-        # worker has work queued (as ThreadPoolExecutor grows its threads).
+        # One more worker per submission until max_workers, unless a worker took
+        # the task already; an idle worker that has not reached get() yet does
+        # not count, so the pool may grow while one is idle.
         if len(self._workers) < self._max_workers and self._work.qsize() > 0:
             worker = _Worker(self, self._config, self._initializer)
             self._workers.append(worker)
@@ -187,31 +188,32 @@ class InterpreterPoolExecutor(ThreadPoolExecutor):
     def _set_broken(self, reason, cause):
         with self._lock:
             self._broken = reason
-            while True:
-                try:
-                    item = self._work.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._work.put(_STOP)
-                    break
-                future, _ = item
+            for future in self._take_pending():
                 if future.set_running_or_notify_cancel():
                     error = BrokenInterpreterPool(reason)
                     error.__cause__ = cause
                     future.set_exception(error)
 
+    def _take_pending(self):
+        """Removes the futures still queued and returns them; a stop marker
+        found on the way ends the sweep and stays queued for the workers."""
+        pending = []
+        while True:
+            try:
+                item = self._work.get_nowait()
+            except queue.Empty:
+                return pending
+            if item is _STOP:
+                self._work.put(_STOP)
+                return pending
+            pending.append(item[0])
+
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
             self._shutdown = True
             if cancel_futures:
-                while True:
-                    try:
-                        item = self._work.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is not _STOP:
-                        item[0].cancel()
+                for future in self._take_pending():
+                    future.cancel()
             self._work.put(_STOP)
         if wait:
             for worker in list(self._workers):

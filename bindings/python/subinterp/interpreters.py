@@ -107,6 +107,14 @@ def get_main():
     return Interpreter(_dp.main_interpreter_id())
 
 
+def _running(id):
+    """Whether the library says interpreter `id` runs code; InterpreterNotFoundError if it has no such id."""
+    running = _dp.interpreter_is_running(id)
+    if running is None:
+        raise InterpreterNotFoundError(f'interpreter {id} not found')
+    return running
+
+
 _known = weakref.WeakValueDictionary()
 _known_lock = threading.Lock()
 
@@ -133,8 +141,7 @@ class Interpreter:
         with _known_lock:
             # Checked first, as 3.14 does: a closed id is not found even while
             # an old Interpreter object for it is still referenced.
-            if _dp.interpreter_is_running(id) is None:
-                raise InterpreterNotFoundError(f'interpreter {id} not found')
+            _running(id)
             try:
                 return _known[id]
             except KeyError:
@@ -180,12 +187,10 @@ class Interpreter:
 
     def is_running(self):
         """Return whether or not the identified interpreter is running."""
-        running = _dp.interpreter_is_running(self._id)
-        if running is None:
-            raise InterpreterNotFoundError(f'interpreter {self._id} not found')
+        running = _running(self._id)
         if not running and self._id == _dp.current_interpreter_id():
             return True  # the caller runs code in it (the main interpreter runs __main__)
-        if not running and self._id == _dp.main_interpreter_id() and '_subinterp' not in sys.builtin_module_names:
+        if not running and self._id == _dp.main_interpreter_id() and not _native.embedded:
             return True  # a Python process's main interpreter runs the program, as in 3.14
         return running
 

@@ -1577,3 +1577,42 @@ class TestArgumentTypes:
     def test_create_queue(self):
         with pytest.raises(TypeError):
             interpreters.create_queue('big')
+
+
+class TestProcessExit:
+    """Interpreters still open when the program ends: the package destroys them
+    at exit (CPython's finalization aborts with live sub-interpreters on 3.12),
+    and a library call made while CPython finalizes is refused, not fatal."""
+
+    @staticmethod
+    def run(source):
+        import subprocess
+        return subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=120)
+
+    def test_open_interpreters_are_closed_at_exit(self):
+        completed = self.run(
+            "import subinterp.interpreters as interpreters\n"
+            "kept = [interpreters.create() for _ in range(3)]\n"
+            "kept[0].exec('x = 1')\n"
+            "print(len(interpreters.list_all()))\n")
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == "4\n"
+        assert completed.stderr == ""
+
+    def test_a_call_during_finalization_is_refused(self):
+        # __main__'s globals are cleared after Py_IsInitialized() turned false:
+        # the library must not take CPython for absent and try to start it.
+        completed = self.run(
+            "import subinterp.interpreters as interpreters\n"
+            "from subinterp import capi\n"
+            "interpreters.create()\n"
+            "class Late:\n"
+            "    def __del__(self):\n"
+            "        try:\n"
+            "            capi.main_id()\n"
+            "        except interpreters.InterpreterError as exc:\n"
+            "            print(type(exc).__name__, exc.status_name, exc)\n"
+            "late = Late()\n")
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == (
+            "InterpreterError SUBINTERP_ERR_RUNTIME CPython is finalizing; no interpreter can be used now\n")

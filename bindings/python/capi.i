@@ -102,6 +102,40 @@ static PyObject *output_to_tuple(const subinterp_output *output) {
     return Py_BuildValue("(s#s#)", out, (Py_ssize_t)out_len, err, (Py_ssize_t)err_len);
 }
 
+/* The Python result of exec (has_value 0) or call (1), given its status,
+ * error (freed here), value (a new reference or NULL, stolen) and captured
+ * output; NULL with an exception set on failure. */
+static PyObject *finish_run(subinterp_status status, subinterp_error *err, PyObject *value,
+                            const subinterp_output *output, int has_value) {
+    PyObject *text = output ? output_to_tuple(output) : NULL;
+    if (output && !text) {
+        Py_XDECREF(value);
+        subinterp_error_free(err);
+        return NULL;
+    }
+    if (status != SUBINTERP_OK) {
+        Py_XDECREF(value);
+        raise_subinterp_error(status, err);
+        if (text) {
+            PyObject *exc = PyErr_GetRaisedException();
+            if (exc && (PyObject_SetAttrString(exc, "stdout", PyTuple_GET_ITEM(text, 0)) < 0 ||
+                        PyObject_SetAttrString(exc, "stderr", PyTuple_GET_ITEM(text, 1)) < 0))
+                PyErr_Clear(); /* an exception type without a __dict__: keep the original error */
+            PyErr_SetRaisedException(exc);
+            Py_DECREF(text);
+        }
+        return NULL;
+    }
+    subinterp_error_free(err);
+    if (!has_value) {
+        Py_XDECREF(value);
+        if (text) return text;
+        Py_RETURN_NONE;
+    }
+    if (!text) return value;
+    return Py_BuildValue("(NN)", value, text);
+}
+
 /* Every interpreter id, as a list (two calls: size, then fill). */
 static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
     size_t count = 0, i;
@@ -212,22 +246,39 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
 }
 %typemap(argout) subinterp_config *config "$result = SWIG_Python_AppendOutput($result, config_to_dict($1));"
 
-%typemap(in, numinputs=0) subinterp_data **result (subinterp_data *value = NULL) "$1 = &value;"
-%typemap(argout) subinterp_data **result {
-    if (*$1) {
-        PyObject *object = data_plane->object_from_data(*$1);
-        if (!object) SWIG_fail;
-        $result = SWIG_Python_AppendOutput($result, object);
-    }
+/* A run's outputs and its error are handled together (multi-argument
+ * typemaps): exec returns None, or (stdout, stderr) when capture was asked;
+ * call returns its result, or (result, (stdout, stderr)). SWIG's own
+ * AppendOutput would drop a None result and extend a list result. On failure
+ * the captured text is not lost: the exception gets .stdout and .stderr. */
+%typemap(in, numinputs=0) (subinterp_output **output, subinterp_error **err)
+    (subinterp_output *captured = NULL, subinterp_error *error = NULL) "$1 = &captured; $2 = &error;"
+%typemap(argout) (subinterp_output **output, subinterp_error **err) {
+    $result = finish_run(result, *$2, $result, *$1, 0);
+    *$2 = NULL;
+    if (!$result) SWIG_fail;
 }
-%typemap(freearg) subinterp_data **result "subinterp_data_free(*$1);"
+%typemap(freearg) (subinterp_output **output, subinterp_error **err) "subinterp_output_free(*$1);"
 
-/* Captured (stdout, stderr), or None when nothing was captured. */
-%typemap(in, numinputs=0) subinterp_output **output (subinterp_output *value = NULL) "$1 = &value;"
-%typemap(argout) subinterp_output **output {
-    if (*$1) $result = SWIG_Python_AppendOutput($result, output_to_tuple(*$1));
+%typemap(in, numinputs=0) (subinterp_data **result, subinterp_output **output, subinterp_error **err)
+    (subinterp_data *value = NULL, subinterp_output *captured = NULL, subinterp_error *error = NULL)
+    "$1 = &value; $2 = &captured; $3 = &error;"
+%typemap(argout) (subinterp_data **result, subinterp_output **output, subinterp_error **err) {
+    Py_XDECREF($result);
+    $result = NULL;
+    if (result == SUBINTERP_OK) {
+        $result = data_plane->object_from_data(*$1);
+        if (!$result) {
+            subinterp_error_free(*$3);
+            SWIG_fail;
+        }
+    }
+    $result = finish_run(result, *$3, $result, *$2, 1);
+    *$3 = NULL;
+    if (!$result) SWIG_fail;
 }
-%typemap(freearg) subinterp_output **output "subinterp_output_free(*$1);"
+%typemap(freearg) (subinterp_data **result, subinterp_output **output, subinterp_error **err)
+    "subinterp_data_free(*$1); subinterp_output_free(*$2);"
 
 %typemap(in, numinputs=0) PyObject **ids_out (PyObject *value = NULL) "$1 = &value;"
 %typemap(argout) PyObject **ids_out "$result = SWIG_Python_AppendOutput($result, *$1);"

@@ -10,6 +10,7 @@
 #include "convert.hpp"
 #include "python_arguments.hpp"
 #include "python_queue.hpp"
+#include "python_types.hpp"
 #include "subinterp/interpreter.hpp"
 #include "subinterp/interpreters.hpp"
 #include "subinterp/runtime.hpp"
@@ -170,7 +171,9 @@ int module_exec(PyObject* module) {
                             add(module, "QueueFull", objects.full) < 0 ||
                             add(module, "QueueClosedError", objects.closed) < 0 ||
                             add(module, "ItemInterpreterDestroyed", objects.item_destroyed) < 0 ||
-                            add(module, "NotShareableError", objects.not_shareable) < 0;
+                            add(module, "NotShareableError", objects.not_shareable) < 0 ||
+                            PyModule_AddObjectRef(module, "InterpreterID",
+                                                  reinterpret_cast<PyObject*>(interpreter_id_type())) < 0;
         if (failed) return -1;
         PyRef capsule(PyCapsule_New(const_cast<PythonApi*>(&kPythonApi), "_subinterp._C_API", nullptr));
         return capsule ? add(module, "_C_API", capsule) : -1;

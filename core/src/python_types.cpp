@@ -79,6 +79,20 @@ PyObject* id_richcompare(PyObject* self, PyObject* other, int op) {
     return PyBool_FromLong(op == Py_EQ ? equal : !equal);
 }
 
+// InterpreterID(id): lets Python code send an interpreter handle (the
+// interpreter kind) as hosts do with subinterp_data_new_interpreter. Like the
+// C ABI, the id is not checked: handles may go stale.
+PyObject* id_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+    static const char* keywords[] = {"id", nullptr};
+    long long id = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:InterpreterID", const_cast<char**>(keywords), &id)) {
+        return nullptr;
+    }
+    PyObject* object = type->tp_alloc(type, 0);
+    if (object) reinterpret_cast<InterpreterId*>(object)->id = id;
+    return object;
+}
+
 void id_dealloc(PyObject* self) {
     PyTypeObject* type = Py_TYPE(self);
     type->tp_free(self);
@@ -97,13 +111,14 @@ PyType_Slot id_slots[] = {
     {Py_nb_index, reinterpret_cast<void*>(id_index)},
     {Py_nb_int, reinterpret_cast<void*>(id_index)},
     {Py_tp_members, id_members},
+    {Py_tp_new, reinterpret_cast<void*>(id_new)},
     {Py_tp_dealloc, reinterpret_cast<void*>(id_dealloc)},
     {Py_tp_doc, const_cast<char*>("An interpreter's id, as carried by portable data.")},
     {0, nullptr},
 };
 
 PyType_Spec id_spec = {"subinterp.InterpreterID", sizeof(InterpreterId), 0,
-                       Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION, id_slots};
+                       Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, id_slots};
 
 PyTypeObject* id_type() { return type_in_this_interpreter("subinterp.InterpreterID.v1", id_spec); }
 
@@ -132,6 +147,8 @@ std::optional<BufferView> shared_view_of(PyObject* object) {
     window.readonly = exported.readonly || view->readonly;
     return window;
 }
+
+PyTypeObject* interpreter_id_type() { return id_type(); }
 
 PyRef interpreter_id_object(int64_t id) {
     PyTypeObject* type = id_type();

@@ -20,6 +20,9 @@ PyRef memoryview_of(const BufferView& view);
 // memoryview_of exported, C-contiguous bytes), the window it shows.
 std::optional<BufferView> shared_view_of(PyObject* object);
 
+// This interpreter's subinterp.InterpreterID type (borrowed).
+PyTypeObject* interpreter_id_type();
+
 // A new subinterp.InterpreterID for `id`.
 PyRef interpreter_id_object(int64_t id);
 

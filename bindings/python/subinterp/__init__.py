@@ -4,7 +4,9 @@
   (PEP 734) for Python 3.12 and 3.13, sharing queues and data with Rust, Go
   and C hosts of the same process;
 - ``subinterp.futures.InterpreterPoolExecutor``: 3.14's executor;
-- ``subinterp.Config``: every ``PyInterpreterConfig`` field, and the presets.
+- ``subinterp.Config``: every ``PyInterpreterConfig`` field, and the presets;
+- ``subinterp.InterpreterID``: an interpreter handle as portable data carries
+  it (what hosts send with ``subinterp_data_new_interpreter``).
 
 Importing this package is cheap and works in every interpreter; the control
 plane (creating and running interpreters) loads on first use, in the main
@@ -13,5 +15,7 @@ interpreter only.
 from ._native import data_plane as _data_plane  # noqa: F401  (loads `_subinterp`)
 from .config import Config, Gil, ISOLATED, LEGACY
 
+InterpreterID = _data_plane.InterpreterID
+
 __version__ = "0.1.0"
-__all__ = ["Config", "Gil", "ISOLATED", "LEGACY", "__version__"]
+__all__ = ["Config", "Gil", "ISOLATED", "LEGACY", "InterpreterID", "__version__"]

@@ -270,7 +270,8 @@ SUBINTERP_API subinterp_status subinterp_config_init(subinterp_config *config,
  *  an own GIL (CPython 3.12/3.13 wrongly accept it); use_main_obmalloc=0
  *  without check_multi_interp_extensions=1; allow_daemon_threads=1 with
  *  allow_threads=0. struct_size smaller than the first version of the struct
- *  gives SUBINTERP_ERR_INVALID_ARGUMENT. */
+ *  gives SUBINTERP_ERR_INVALID_ARGUMENT, as does one larger than this
+ *  library's (a caller built against a newer header). */
 SUBINTERP_API subinterp_status subinterp_config_validate(const subinterp_config *config,
                                                          subinterp_error **err);
 
@@ -542,9 +543,9 @@ SUBINTERP_API subinterp_status subinterp_data_get_str(const subinterp_data *data
 SUBINTERP_API subinterp_status subinterp_data_get_bytes(const subinterp_data *data,
                                                         const void **bytes, size_t *len,
                                                         subinterp_error **err);
-/** A buffer's memory: address, length and whether it is read-only (any
- *  out-pointer but `data` may be NULL). Valid while `data` lives; the
- *  contents are shared, so others may write them. */
+/** A buffer's memory: address, length and whether it is read-only
+ *  (`memory` must not be NULL; `size` and `readonly` may be). Valid while
+ *  `data` lives; the contents are shared, so others may write them. */
 SUBINTERP_API subinterp_status subinterp_data_get_buffer(const subinterp_data *data, void **memory, size_t *size,
                                                          int *readonly, subinterp_error **err);
 /** Borrow a pickled value's pickle bytes. Valid while `data` lives. */

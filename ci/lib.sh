@@ -34,6 +34,9 @@ build_dir_for() { # series [variant]
 # The Python binding's test runner, pinned; ci/setup installs it into one venv
 # per series (venv_for), ci/check-python-package into its throwaway venv.
 PYTEST_VERSION=9.2.0
+# The conformance driver validates the case files with it (ci/setup installs
+# it beside pytest).
+JSONSCHEMA_VERSION=4.26.0
 # ci/check-python-package checks the type stubs with it (in its throwaway venv).
 MYPY_VERSION=2.4.1
 venv_for() { # series

@@ -72,7 +72,7 @@ class Values:
         if kind == "int":
             return int(payload)
         if kind == "float":
-            return float(payload) if isinstance(payload, str) else float(payload)
+            return float(payload)
         if kind == "bytes":
             return bytes.fromhex(payload)
         if kind in ("tuple", "list"):
@@ -144,14 +144,16 @@ def tagged_kind(tagged):
     return "str" if kind == "str_utf8" else kind
 
 
+# The types the library converts to a kind of their own (exact types: a
+# subclass travels pickled).
+KIND_OF_TYPE = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
+                tuple: "tuple", list: "list", dict: "dict", memoryview: "buffer", _subinterp.Queue: "queue",
+                subinterp.InterpreterID: "interpreter"}
+
+
 def kind_of(obj):
-    """The portable data kind a Python object travels as (exact types only,
-    as the library converts them)."""
-    kinds = {type(None): "none", bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
-             tuple: "tuple", list: "list", dict: "dict", memoryview: "buffer", _subinterp.Queue: "queue"}
-    if type(obj) in kinds:
-        return kinds[type(obj)]
-    return "interpreter" if type(obj) is subinterp.InterpreterID else "pickled"
+    """The portable data kind a Python object travels as."""
+    return KIND_OF_TYPE.get(type(obj), "pickled")
 
 
 def render(obj):
@@ -245,8 +247,7 @@ class Case:
         return self.names[name]
 
     def queue(self, ref):
-        qid = self.resolve(ref)
-        return self.queues.get(qid) or _subinterp.Queue(qid)
+        return _subinterp.Queue(self.resolve(ref))  # one object per queue: the one in self.queues if held
 
     def cleanup(self):
         for interp in reversed(self.interpreters):

@@ -48,22 +48,8 @@ typedef struct case_state {
     size_t n_holds, cap_holds;
 } case_state;
 
-static void *grow_array(void *items, size_t *cap, size_t need, size_t size) {
-    size_t n = *cap ? *cap * 2 : 8;
-    void *bigger;
-    if (need <= *cap) return items;
-    while (n < need) n *= 2;
-    bigger = realloc(items, n * size);
-    if (!bigger) {
-        fputs("subinterp-conformance-c: out of memory\n", stderr);
-        abort();
-    }
-    *cap = n;
-    return bigger;
-}
-
 static void track_interp(case_state *cs, int64_t id) {
-    cs->interps = grow_array(cs->interps, &cs->cap_interps, cs->n_interps + 1, sizeof *cs->interps);
+    cs->interps = xgrow(cs->interps, &cs->cap_interps, cs->n_interps + 1, sizeof *cs->interps);
     cs->interps[cs->n_interps++] = id;
 }
 
@@ -71,7 +57,7 @@ static queue_hold *hold_of(case_state *cs, int64_t id) {
     size_t i;
     for (i = 0; i < cs->n_holds; i++)
         if (cs->holds[i].id == id) return &cs->holds[i];
-    cs->holds = grow_array(cs->holds, &cs->cap_holds, cs->n_holds + 1, sizeof *cs->holds);
+    cs->holds = xgrow(cs->holds, &cs->cap_holds, cs->n_holds + 1, sizeof *cs->holds);
     cs->holds[cs->n_holds].id = id;
     cs->holds[cs->n_holds].count = 0;
     return &cs->holds[cs->n_holds++];
@@ -239,8 +225,7 @@ static int text_arg(step *s, const char *key, char **text) {
     unsigned char *bytes;
     size_t len;
     if (v && v->type == JSON_STRING) {
-        *text = malloc(v->len + 1);
-        if (!*text) abort();
+        *text = xmalloc(v->len + 1);
         memcpy(*text, v->u.string, v->len + 1);
         return 0;
     }
@@ -857,8 +842,7 @@ static void read_id_list(step *s, list_function list, const char *name, int64_t 
     while (st == SUBINTERP_OK && count > capacity) {
         free(*ids);
         capacity = count;
-        *ids = malloc((capacity ? capacity : 1) * sizeof **ids);
-        if (!*ids) abort();
+        *ids = xmalloc(capacity * sizeof **ids);
         st = list(*ids, capacity, &count, &err);
     }
     record(s, name, st, err);
@@ -1003,8 +987,7 @@ static int args_arg(step *s, subinterp_data **out) {
     *out = NULL;
     if (!v) return 0;
     if (v->type != JSON_ARRAY) return value_arg(s, v, "args", out);
-    items = calloc(v->len ? v->len : 1, sizeof *items);
-    if (!items) abort();
+    items = xcalloc(v->len, sizeof *items);
     for (i = 0; i < v->len && rc == 0; i++) rc = value_arg(s, &v->u.items[i], "args", &items[i]);
     if (rc == 0) {
         subinterp_error *err = NULL;
@@ -1218,8 +1201,7 @@ static void read_int_bytes(step *s, const subinterp_data *d, getter_read *g) {
     g->view.kind = SUBINTERP_DATA_BYTES;
     if (s->result.status != SUBINTERP_OK) return;
     capacity = len;
-    bytes = malloc(capacity ? capacity : 1);
-    if (!bytes) abort();
+    bytes = xmalloc(capacity);
     CALL(s, subinterp_data_get_int_bytes, d, bytes, capacity, &len);
     if (s->result.status == SUBINTERP_OK && len != capacity)
         json_buf_printf(&s->anomaly, "subinterp_data_get_int_bytes sized %zu bytes, then wrote %zu", capacity, len);
@@ -2321,10 +2303,9 @@ static int usage(void) {
 static int parse_options(int argc, char **argv, options *o) {
     int i;
     memset(o, 0, sizeof *o);
-    o->cases = calloc((size_t)argc, sizeof *o->cases);
-    o->seen = calloc((size_t)argc, sizeof *o->seen);
-    o->files = calloc((size_t)argc, sizeof *o->files);
-    if (!o->cases || !o->seen || !o->files) abort();
+    o->cases = xcalloc((size_t)argc, sizeof *o->cases);
+    o->seen = xcalloc((size_t)argc, sizeof *o->seen);
+    o->files = xcalloc((size_t)argc, sizeof *o->files);
     for (i = 1; i < argc; i++) {
         int has_value = i + 1 < argc;
         if (strcmp(argv[i], "--library") == 0 && has_value) o->library = argv[++i];
@@ -2491,8 +2472,7 @@ int main(int argc, char **argv) {
         return usage();
     }
     /* every file first: a broken file stops the run before any case */
-    roots = calloc(o.n_files, sizeof *roots);
-    if (!roots) abort();
+    roots = xcalloc(o.n_files, sizeof *roots);
     for (i = 0; i < o.n_files; i++)
         if (!(roots[i] = load_file(o.files[i]))) rc = 2;
     handle = rc ? NULL : dlopen(o.library, RTLD_NOW | RTLD_LOCAL);

@@ -18,22 +18,32 @@ const char *const api_names[API_COUNT] = {
 #undef API_NAME
 };
 
-static void *xmalloc(size_t n) {
+static void out_of_memory(void) {
+    fputs("subinterp-conformance-c: out of memory\n", stderr);
+    abort();
+}
+
+void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("subinterp-conformance-c: out of memory\n", stderr);
-        abort();
-    }
+    if (!p) out_of_memory();
     return p;
 }
 
-static void *xcalloc(size_t count, size_t size) {
+void *xcalloc(size_t count, size_t size) {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) {
-        fputs("subinterp-conformance-c: out of memory\n", stderr);
-        abort();
-    }
+    if (!p) out_of_memory();
     return p;
+}
+
+void *xgrow(void *items, size_t *cap, size_t need, size_t size) {
+    size_t n = *cap ? *cap * 2 : 8;
+    void *bigger;
+    if (need <= *cap) return items;
+    while (n < need) n *= 2;
+    bigger = realloc(items, n * size);
+    if (!bigger) out_of_memory();
+    *cap = n;
+    return bigger;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -94,13 +104,7 @@ static binding *bindings_slot(bindings *b, const char *name) {
     if (slot) {
         API(subinterp_data_free)(slot->value);
     } else {
-        if (b->len == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 8;
-            binding *bigger = realloc(b->items, cap * sizeof *bigger);
-            if (!bigger) abort();
-            b->items = bigger;
-            b->cap = cap;
-        }
+        b->items = xgrow(b->items, &b->cap, b->len + 1, sizeof *b->items);
         slot = &b->items[b->len++];
         slot->name = xmalloc(strlen(name) + 1);
         strcpy(slot->name, name);

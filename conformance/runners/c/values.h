@@ -12,6 +12,19 @@
 #include "subinterp.h" /* types and constants only: functions come from dlsym */
 
 /* ------------------------------------------------------------------------ */
+/* Memory                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The runner cannot report anything without memory: these print a message
+ * and abort instead of returning NULL (the driver reports the case). A size
+ * of 0 allocates one byte, so the result is never NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+/* `items` grown (by doubling) to hold at least `need` elements of `size`
+ * bytes; *cap is updated. */
+void *xgrow(void *items, size_t *cap, size_t need, size_t size);
+
+/* ------------------------------------------------------------------------ */
 /* The function table                                                       */
 /* ------------------------------------------------------------------------ */
 

@@ -132,6 +132,31 @@ PyRef positional_arguments(const Data* args) {
     return tuple;
 }
 
+// Builtins that read the calling frame's namespace. A call from a host runs
+// in no Python frame, so they would fail ("frame does not exist"); they get
+// the interpreter's __main__ instead, as at its prompt. Returns null when
+// `function` is not one of them or its arguments already name a namespace.
+PyRef call_frame_builtin(PyObject* function, PyObject* positional, PyObject* keywords) {
+    PyObject* builtins = PyEval_GetBuiltins();  // borrowed
+    auto is = [&](const char* name) { return function == PyDict_GetItemString(builtins, name); };
+    const Py_ssize_t count = PyTuple_GET_SIZE(positional);
+    const bool no_keywords = !keywords || PyDict_GET_SIZE(keywords) == 0;
+    PyObject* globals = main_namespace();
+    if ((is("eval") || is("exec")) && count == 1 && (no_keywords || !PyDict_GetItemString(keywords, "globals"))) {
+        PyRef with_globals(PyTuple_Pack(2, PyTuple_GET_ITEM(positional, 0), globals));
+        if (!with_globals) throw_python_error();
+        return PyRef(PyObject_Call(function, with_globals.get(), keywords));
+    }
+    if (count != 0 || !no_keywords) return PyRef();
+    if (is("globals") || is("locals") || is("vars")) return PyRef(Py_NewRef(globals));
+    if (is("dir")) {
+        PyRef names(PyDict_Keys(globals));
+        if (names && PyList_Sort(names.get()) < 0) return PyRef();
+        return names;
+    }
+    return PyRef();
+}
+
 }  // namespace
 
 void exec(Interpreter& interpreter, std::string_view source, const RunOptions& options, Output* output) {
@@ -158,7 +183,8 @@ DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* ar
     PyRef function = resolve_callable(name);
     PyRef positional = positional_arguments(args);
     PyRef keywords = kwargs ? to_python(*kwargs) : PyRef();
-    PyRef result(PyObject_Call(function.get(), positional.get(), keywords.get()));
+    PyRef result = call_frame_builtin(function.get(), positional.get(), keywords.get());
+    if (!result && !PyErr_Occurred()) result = PyRef(PyObject_Call(function.get(), positional.get(), keywords.get()));
     if (!result) throw_python_error();
     return from_python(result.get(), options.strict ? Sharing::Strict : Sharing::PickleFallback);
 }

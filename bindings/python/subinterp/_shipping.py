@@ -50,8 +50,9 @@ def plan_call(callable_):
     if not callable(callable_):
         raise TypeError(f"{type(callable_).__name__!r} object is not callable")
     if any(callable_ is frame_builtin for frame_builtin in _FRAME_BUILTINS):
-        # Without a Python frame (a call from the host has none) they would
-        # have no globals: give them the target's __main__, as at its prompt.
+        # The executor's workers call through _remote's own frames, so these
+        # would read _remote's namespace: give them the target's __main__, as
+        # at its prompt (the C ABI does the same for direct calls).
         return f"{REMOTE}:{callable_.__name__}_in_main", ()
     name = importable_name(callable_)
     if name is not None:

@@ -72,7 +72,9 @@ SUBINTERP_API const char *subinterp_python_version_string(void);
 /** Result of every fallible call. Values are part of the ABI and never change. */
 typedef int32_t subinterp_status;
 
-enum {
+/** The values of subinterp_status. The enum is named for bindings (bindgen,
+ *  cgo); functions return subinterp_status, a fixed-width int32_t. */
+enum subinterp_status_code {
     SUBINTERP_OK = 0,
     /** A NULL pointer, invalid UTF-8, a malformed name, a bad struct_size... */
     SUBINTERP_ERR_INVALID_ARGUMENT = 1,
@@ -226,7 +228,7 @@ SUBINTERP_API subinterp_runtime_mode subinterp_runtime_get_mode(void);
 /* ------------------------------------------------------------------------ */
 
 /** Values of subinterp_config.gil (same values as CPython's). */
-enum {
+enum subinterp_gil {
     SUBINTERP_GIL_DEFAULT = 0, /* CPython's default: shared */
     SUBINTERP_GIL_SHARED = 1,  /* share the main interpreter's GIL */
     SUBINTERP_GIL_OWN = 2      /* own GIL: runs in parallel */
@@ -325,7 +327,7 @@ SUBINTERP_API subinterp_status subinterp_get_config(int64_t id, subinterp_config
 /* ------------------------------------------------------------------------ */
 
 /** Flags of subinterp_run_options.flags. */
-enum {
+enum subinterp_run_flag {
     /** Capture sys.stdout of the run into the subinterp_output. */
     SUBINTERP_RUN_CAPTURE_STDOUT = 1u << 0,
     /** Capture sys.stderr of the run into the subinterp_output. */
@@ -379,7 +381,10 @@ SUBINTERP_API subinterp_status subinterp_exec(int64_t id, const char *source,
  *
  *  `callable` is "module:qualname" (the module is imported, e.g.
  *  "math:sqrt" or "json:JSONDecoder.decode") or "qualname", looked up in
- *  __main__ and then in builtins (e.g. "f", "Class.method", "len").
+ *  __main__ and then in builtins (e.g. "f", "Class.method", "len"). The
+ *  builtins that read the caller's namespace (eval, exec, globals, locals,
+ *  vars, dir) get the interpreter's __main__ when not given one, as at its
+ *  prompt: a call from a host runs in no Python frame.
  *  `args` is a tuple or list of positional arguments, or NULL for none.
  *  `kwargs` is a dict with str keys, or NULL for none. The result is
  *  converted to portable data in the interpreter and *result receives a new

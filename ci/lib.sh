@@ -44,3 +44,15 @@ venv_for() { # series
 }
 
 jobs() { nproc 2>/dev/null || echo 2; }
+
+# The Rust workspace (bindings/rust: the crates, the Rust example and the Rust
+# conformance runner) built against one series' library: cargo's target
+# directory lives in that series' build directory, and pkg-config finds the
+# library there (CMake writes subinterp-uninstalled.pc into it).
+RUST_WORKSPACE=$ROOT/bindings/rust
+cargo_for() { # series cargo-arguments...
+  local dir
+  dir=$(build_dir_for "$1")
+  shift
+  (cd "$RUST_WORKSPACE" && CARGO_TARGET_DIR="$dir/rust" PKG_CONFIG_PATH="$dir" cargo "$@")
+}

@@ -88,15 +88,28 @@ class Build:
 
 def ci_build(build: Build) -> None:
     """Runs ci/build for the series: incremental, so cheap when nothing changed."""
-    command = [str(ROOT / "ci/build"), "--python", build.series]
+    run_ci_script("ci/build", build, build.dir, "the build")
+
+
+RUST_BINARIES = "rust/release"  # where ci/build-rust puts them: CARGO_TARGET_DIR is the build's rust/ (cargo_for)
+
+
+def ci_build_rust(build: Build) -> None:
+    """Runs ci/build-rust for the series (ci/build, then cargo build): incremental too."""
+    run_ci_script("ci/build-rust", build, build.dir / RUST_BINARIES, "the Rust binaries")
+
+
+def run_ci_script(script: str, build: Build, expected: Path, what: str) -> None:
+    """Runs a ci/ build script for the series; its last line of output is the directory it built."""
+    command = [str(ROOT / script), "--python", build.series]
     print(f"conformance: {shlex.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stdout)
         raise SetupError(f"{shlex.join(command)} failed (exit code {done.returncode})")
     built = Path((done.stdout.strip().splitlines() or [""])[-1]).resolve()
-    if built != build.dir.resolve():
-        raise SetupError(f"ci/build built {built}, but the driver looks for the build in {build.dir}")
+    if built != expected.resolve():
+        raise SetupError(f"{script} built {built}, but the driver looks for {what} in {expected}")
 
 
 # --- the runners -------------------------------------------------------------------
@@ -120,6 +133,7 @@ class RunnerSpec:
 
 
 C_RUNNER = "conformance/runners/c/subinterp-conformance-c"
+RUST_RUNNER = f"{RUST_BINARIES}/subinterp-conformance-rust"
 
 # One entry per language (docs/conformance.md, "Adding a runner for a new language").
 RUNNERS: dict[str, RunnerSpec] = {
@@ -134,6 +148,12 @@ RUNNERS: dict[str, RunnerSpec] = {
         needs=lambda b: [b.venv / "bin/python", b.dir / "python"],
         env=lambda b: {"PYTHONPATH": str(b.dir / "python")},
         build=ci_build,
+    ),
+    # The binary has an rpath to the build's libsubinterp: no environment needed.
+    "rust": RunnerSpec(
+        command=lambda b: [str(b.dir / RUST_RUNNER)],
+        needs=lambda b: [b.dir / RUST_RUNNER],
+        build=ci_build_rust,
     ),
 }
 

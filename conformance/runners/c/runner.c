@@ -29,7 +29,7 @@
 
 /* What C can express (docs/conformance.md, "Capabilities"). */
 static const char *const kCapabilities[] = {"host-native", "c-pointers", "c-structs",
-                                            "raw-utf8",    "data-api",   "queue-holds"};
+                                            "raw-utf8",    "data-api",   "queue-holds", "untyped-args"};
 
 /* ------------------------------------------------------------------------ */
 /* Per-case state: bindings and what the case created, for cleanup          */

@@ -23,7 +23,7 @@ import _subinterp
 from subinterp import capi
 
 LANG = "python"
-CAPABILITIES = ["host-python"]
+CAPABILITIES = ["host-python", "untyped-args"]
 STATUS_PREFIX = "SUBINTERP_ERR_"
 MODES = {capi.SUBINTERP_RUNTIME_NONE: "none", capi.SUBINTERP_RUNTIME_EMBED: "embed",
          capi.SUBINTERP_RUNTIME_ATTACH: "attach", capi.SUBINTERP_RUNTIME_FINALIZED: "finalized"}

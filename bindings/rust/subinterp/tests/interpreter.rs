@@ -100,18 +100,20 @@ fn output_is_captured_also_when_the_run_fails() {
 #[test]
 fn strict_runs_refuse_results_outside_the_data_model() {
     let interp = Interpreter::new().unwrap();
-    let pickled = interp.call("fractions:Fraction", (1, 3)).unwrap();
+    // (Not fractions.Fraction: _decimal corrupts memory with several isolated
+    // interpreters on CPython 3.12.1; docs/architecture.md.)
+    let pickled = interp.call("collections:Counter", ("abca",)).unwrap();
     assert!(matches!(pickled, Value::Pickled(ref bytes) if !bytes.is_empty()));
     // A pickled value goes back in as the object it was.
-    interp.exec("def describe(x): return type(x).__name__, str(x)").unwrap();
-    let described: (String, String) = interp.call("describe", (pickled,)).unwrap().extract().unwrap();
-    assert_eq!(described, ("Fraction".to_string(), "1/3".to_string()));
+    interp.exec("def describe(x): return type(x).__name__, x['a']").unwrap();
+    let described: (String, i64) = interp.call("describe", (pickled,)).unwrap().extract().unwrap();
+    assert_eq!(described, ("Counter".to_string(), 2));
 
     let err = interp
-        .call_with("fractions:Fraction", (1, 3), &[], &RunOptions::new().strict(true))
+        .call_with("collections:Counter", ("abca",), &[], &RunOptions::new().strict(true))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotShareable);
-    assert!(err.message().contains("Fraction"), "{}", err.message());
+    assert!(err.message().contains("Counter"), "{}", err.message());
 }
 
 #[test]

@@ -1,0 +1,3 @@
+module github.com/subinterp/subinterp/bindings/go
+
+go 1.24

@@ -56,3 +56,14 @@ cargo_for() { # series cargo-arguments...
   shift
   (cd "$RUST_WORKSPACE" && CARGO_TARGET_DIR="$dir/rust" PKG_CONFIG_PATH="$dir" cargo "$@")
 }
+
+# The Go binding (bindings/go) and the Go programs built on it (examples/go,
+# conformance/runners/go: modules of their own that `replace` the binding
+# with this checkout) against one series' library, found by pkg-config (cgo).
+GO_BINDING=$ROOT/bindings/go
+go_for() { # series directory go-arguments...
+  local dir series=$1 where=$2
+  dir=$(build_dir_for "$series")
+  shift 2
+  (cd "$where" && PKG_CONFIG_PATH="$dir" GOFLAGS="${GOFLAGS:-} -buildvcs=false" go "$@")
+}

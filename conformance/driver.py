@@ -99,6 +99,14 @@ def ci_build_rust(build: Build) -> None:
     run_ci_script("ci/build-rust", build, build.dir / RUST_BINARIES, "the Rust binaries")
 
 
+GO_BINARIES = "go"  # where ci/build-go puts them: the build's go/
+
+
+def ci_build_go(build: Build) -> None:
+    """Runs ci/build-go for the series (ci/build, then go build): incremental too."""
+    run_ci_script("ci/build-go", build, build.dir / GO_BINARIES, "the Go binaries")
+
+
 def run_ci_script(script: str, build: Build, expected: Path, what: str) -> None:
     """Runs a ci/ build script for the series; its last line of output is the directory it built."""
     command = [str(ROOT / script), "--python", build.series]
@@ -134,6 +142,7 @@ class RunnerSpec:
 
 C_RUNNER = "conformance/runners/c/subinterp-conformance-c"
 RUST_RUNNER = f"{RUST_BINARIES}/subinterp-conformance-rust"
+GO_RUNNER = f"{GO_BINARIES}/subinterp-conformance-go"
 
 # One entry per language (docs/conformance.md, "Adding a runner for a new language").
 RUNNERS: dict[str, RunnerSpec] = {
@@ -154,6 +163,12 @@ RUNNERS: dict[str, RunnerSpec] = {
         command=lambda b: [str(b.dir / RUST_RUNNER)],
         needs=lambda b: [b.dir / RUST_RUNNER],
         build=ci_build_rust,
+    ),
+    # Likewise (cgo links with the rpath of the build's subinterp-uninstalled.pc).
+    "go": RunnerSpec(
+        command=lambda b: [str(b.dir / GO_RUNNER)],
+        needs=lambda b: [b.dir / GO_RUNNER],
+        build=ci_build_go,
     ),
 }
 

@@ -3,11 +3,7 @@ package subinterp
 // #include "shim.h"
 import "C"
 
-import (
-	"runtime"
-	"sync"
-	"unsafe"
-)
+import "unsafe"
 
 // Buffer is memory shared with Python code without copying: Python receives
 // a memoryview of this very memory, in any interpreter. The memory belongs
@@ -19,12 +15,10 @@ import (
 // the Buffer's reference if it becomes unreachable unclosed; keep the Buffer
 // reachable (runtime.KeepAlive) while you use the slice from Bytes.
 type Buffer struct {
-	mu       sync.Mutex
-	data     *C.subinterp_data
+	handle
 	memory   unsafe.Pointer
 	size     int
 	readonly bool
-	cleanup  runtime.Cleanup
 }
 
 // NewBuffer allocates a writable buffer of size zero bytes in library memory.
@@ -84,15 +78,9 @@ func newBuffer(d *data) *Buffer {
 	}); err != nil {
 		panic("subinterp: " + err.Error())
 	}
-	b := &Buffer{data: d.ptr, memory: memory, size: int(size), readonly: readonly != 0}
-	b.cleanup = runtime.AddCleanup(b, freeData, d.ptr)
+	b := &Buffer{memory: memory, size: int(size), readonly: readonly != 0}
+	attach(b, &b.handle, d.ptr)
 	return b
-}
-
-// freeData is the safety net of values never closed (a C pointer: it keeps
-// nothing of Go's reachable).
-func freeData(p *C.subinterp_data) {
-	C.subinterp_data_free(p)
 }
 
 // Bytes is the shared memory itself, valid until Close. Python code may
@@ -115,22 +103,6 @@ func (b *Buffer) ReadOnly() bool { return b.readonly }
 // Close drops this handle's reference (the memory lives on while Python or
 // a queue holds it). Idempotent.
 func (b *Buffer) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.data != nil {
-		b.cleanup.Stop()
-		C.subinterp_data_free(b.data)
-		b.data = nil
-	}
+	b.close()
 	return nil
-}
-
-// ref is a new reference for passing the buffer on.
-func (b *Buffer) ref() (*data, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.data == nil {
-		return nil, errClosedHandle("buffer")
-	}
-	return &data{ptr: C.subinterp_data_ref(b.data)}, nil
 }

@@ -6,7 +6,6 @@ import "C"
 import (
 	"context"
 	"runtime"
-	"sync"
 	"time"
 	"unsafe"
 )
@@ -48,11 +47,6 @@ type QueueInfo struct {
 // within one. Items and deadlines are seen at once (the C call wakes on them).
 const pollInterval = 20 * time.Millisecond
 
-// errClosedHandle is what a Queue or Buffer handle gives after Close.
-func errClosedHandle(what string) error {
-	return errorf(StatusInvalidArgument, "the %s handle was closed", what)
-}
-
 // Queue is a process-wide FIFO queue of values, shared by every goroutine
 // and, passed as a value to Python code, by every interpreter (where it is a
 // Queue object with put/get).
@@ -62,10 +56,8 @@ func errClosedHandle(what string) error {
 // it too, and the last holder destroys it. A cleanup releases the hold of a
 // Queue that becomes unreachable unclosed, as a safety net.
 type Queue struct {
-	mu      sync.Mutex
-	data    *C.subinterp_data
-	id      int64
-	cleanup runtime.Cleanup
+	handle
+	id int64
 }
 
 // NewQueue creates a queue.
@@ -116,8 +108,8 @@ func queueOf(p *C.subinterp_data) (*Queue, error) {
 }
 
 func newQueue(d *data, id int64) *Queue {
-	q := &Queue{data: d.ptr, id: id}
-	q.cleanup = runtime.AddCleanup(q, freeData, d.ptr)
+	q := &Queue{id: id}
+	attach(q, &q.handle, d.ptr)
 	return q
 }
 
@@ -134,10 +126,7 @@ func (q *Queue) ID() int64 { return q.id }
 // call runs a C call on the queue's id, refusing a closed handle; the
 // handle stays reachable (its cleanup cannot run) until the call returns.
 func (q *Queue) call(shim func(id C.int64_t, e *C.si_error) C.subinterp_status) error {
-	q.mu.Lock()
-	open := q.data != nil
-	q.mu.Unlock()
-	if !open {
+	if !q.open() {
 		return errClosedHandle("queue")
 	}
 	err := check(func(e *C.si_error) C.subinterp_status { return shim(C.int64_t(q.id), e) })
@@ -289,22 +278,6 @@ func (q *Queue) Destroy() error {
 // Close drops this handle's hold on the queue (the last hold destroys it).
 // Idempotent.
 func (q *Queue) Close() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.data != nil {
-		q.cleanup.Stop()
-		C.subinterp_data_free(q.data)
-		q.data = nil
-	}
+	q.close()
 	return nil
-}
-
-// ref is a new reference for passing the queue on.
-func (q *Queue) ref() (*data, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.data == nil {
-		return nil, errClosedHandle("queue")
-	}
-	return &data{ptr: C.subinterp_data_ref(q.data)}, nil
 }

@@ -178,9 +178,9 @@ func newData(v any) (*data, error) {
 			return C.si_data_new_interpreter(C.int64_t(x), o, e)
 		})
 	case *Queue:
-		return x.ref()
+		return x.ref("queue")
 	case *Buffer:
-		return x.ref()
+		return x.ref("buffer")
 	}
 	return newReflected(reflect.ValueOf(v))
 }

@@ -77,6 +77,15 @@ func arg(s step, key string) (any, error) {
 	return value, nil
 }
 
+// idArg is the interpreter or queue id a step names (a bound name or a literal).
+func idArg(c *Case, s step, key string) (int64, error) {
+	reference, err := arg(s, key)
+	if err != nil {
+		return 0, err
+	}
+	return c.resolve(reference)
+}
+
 // intArg is a JSON integer as an int64.
 func intArg(v any) (int64, bool) {
 	number, ok := v.(json.Number)
@@ -101,11 +110,7 @@ func floatArg(v any) (float64, bool) {
 // it created it, else FromID (which never destroys; a stale id gives
 // NOT_FOUND when used).
 func interpreter(c *Case, s step) (*subinterp.Interpreter, error) {
-	reference, err := arg(s, "interp")
-	if err != nil {
-		return nil, err
-	}
-	id, err := c.resolve(reference)
+	id, err := idArg(c, s, "interp")
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +125,7 @@ func interpreter(c *Case, s step) (*subinterp.Interpreter, error) {
 // queue is a handle on the step's queue id (NOT_FOUND if there is none),
 // holding the queue for the step only.
 func queue(c *Case, s step) (*subinterp.Queue, error) {
-	reference, err := arg(s, "queue")
-	if err != nil {
-		return nil, err
-	}
-	id, err := c.resolve(reference)
+	id, err := idArg(c, s, "queue")
 	if err != nil {
 		return nil, err
 	}
@@ -520,11 +521,7 @@ func opCreate(c *Case, s step, e expects) (*binding, error) {
 }
 
 func opDestroy(c *Case, s step, e expects) (*binding, error) {
-	reference, err := arg(s, "interp")
-	if err != nil {
-		return nil, err
-	}
-	id, err := c.resolve(reference)
+	id, err := idArg(c, s, "interp")
 	if err != nil {
 		return nil, err
 	}
@@ -1200,11 +1197,7 @@ func opQueueClose(c *Case, s step, e expects) (*binding, error) {
 // here for what Go can express, and no declared case uses them.
 
 func opQueueRetain(c *Case, s step, e expects) (*binding, error) {
-	reference, err := arg(s, "queue")
-	if err != nil {
-		return nil, err
-	}
-	id, err := c.resolve(reference)
+	id, err := idArg(c, s, "queue")
 	if err != nil {
 		return nil, err
 	}
@@ -1217,11 +1210,7 @@ func opQueueRetain(c *Case, s step, e expects) (*binding, error) {
 }
 
 func opQueueRelease(c *Case, s step, e expects) (*binding, error) {
-	reference, err := arg(s, "queue")
-	if err != nil {
-		return nil, err
-	}
-	id, err := c.resolve(reference)
+	id, err := idArg(c, s, "queue")
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,7 @@ package subinterp
 // #include "shim.h"
 import "C"
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Status is a status code of the C ABI (SUBINTERP_ERR_*).
 type Status int32
@@ -157,6 +154,3 @@ func withOutput(err error, out *Output) error {
 	}
 	return err
 }
-
-// asError finds the *Error of err (also inside a *PythonError).
-func asError(err error, target **Error) bool { return errors.As(err, target) }

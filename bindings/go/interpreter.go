@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"unsafe"
@@ -289,15 +288,4 @@ func listIDs(list func(*C.int64_t, C.size_t, *C.size_t, *C.si_error) C.subinterp
 		}
 		ids = make([]int64, count)
 	}
-}
-
-// sortedKeys gives a map's keys in order, so dicts made from Go maps are
-// deterministic.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"time"
 	"unsafe"
@@ -229,7 +230,7 @@ func waitWith(ctx context.Context, timedOut Status, attempt func(timeout float64
 		}
 		err := attempt(timeout)
 		var failure *Error
-		if err == nil || !asError(err, &failure) || failure.Status != timedOut {
+		if err == nil || !errors.As(err, &failure) || failure.Status != timedOut {
 			return err
 		}
 		if !cancellable {

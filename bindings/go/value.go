@@ -27,7 +27,7 @@ type Item struct {
 // Get returns the value under key (compared with ==) and whether it is there.
 func (d Dict) Get(key any) (any, bool) {
 	for _, item := range d {
-		if comparable(item.Key) && comparable(key) && item.Key == key {
+		if hashable(item.Key) && hashable(key) && item.Key == key {
 			return item.Value, true
 		}
 	}
@@ -48,7 +48,8 @@ func (d Dict) Map() (map[string]any, error) {
 	return m, nil
 }
 
-func comparable(v any) bool {
+// hashable reports whether == can compare v without panicking.
+func hashable(v any) bool {
 	return v == nil || reflect.TypeOf(v).Comparable()
 }
 
@@ -167,12 +168,6 @@ func newData(v any) (*data, error) {
 		return newSequence(x, false)
 	case Dict:
 		return newDict(x)
-	case map[string]any:
-		dict := make(Dict, 0, len(x))
-		for _, k := range sortedKeys(x) {
-			dict = append(dict, Item{k, x[k]})
-		}
-		return newDict(dict)
 	case InterpreterID:
 		return create(func(o **C.subinterp_data, e *C.si_error) C.subinterp_status {
 			return C.si_data_new_interpreter(C.int64_t(x), o, e)

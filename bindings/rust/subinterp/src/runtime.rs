@@ -1,14 +1,15 @@
 //! The CPython runtime the library runs: start it with options, ask its
 //! mode, finalize it; versions.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::mem;
 use std::path::PathBuf;
 use std::ptr;
 
 use subinterp_sys as sys;
 
-use crate::error::{check, Error, ErrorKind, Result};
+use crate::error::{check, Result};
+use crate::interpreter::c_string;
 
 /// How the library relates to CPython in this process.
 #[non_exhaustive]
@@ -38,11 +39,17 @@ pub struct Options {
     pub install_signal_handlers: bool,
 }
 
+/// The library's default options, as C sees them.
+fn raw_defaults() -> sys::subinterp_runtime_options {
+    let mut raw: sys::subinterp_runtime_options = unsafe { mem::zeroed() };
+    let status = unsafe { sys::subinterp_runtime_options_init(&mut raw) };
+    assert_eq!(status, sys::subinterp_status::SUBINTERP_OK, "options_init refuses only NULL");
+    raw
+}
+
 impl Default for Options {
     fn default() -> Options {
-        let mut raw: sys::subinterp_runtime_options = unsafe { mem::zeroed() };
-        let status = unsafe { sys::subinterp_runtime_options_init(&mut raw) };
-        assert_eq!(status, sys::subinterp_status::SUBINTERP_OK);
+        let raw = raw_defaults();
         Options {
             python_home: None,
             import_site: raw.import_site != 0,
@@ -52,18 +59,15 @@ impl Default for Options {
 }
 
 /// Starts the runtime with `options`. Optional: the first call that needs
-/// Python starts it with the defaults. Once started, [`ErrorKind::Runtime`]
+/// Python starts it with the defaults. Once started, [`ErrorKind::Runtime`](crate::ErrorKind::Runtime)
 /// (the options can no longer apply); call [`ensure_started`] instead to
 /// start it if needed.
 pub fn init(options: &Options) -> Result<()> {
     let home = match &options.python_home {
-        Some(path) => Some(CString::new(path.to_string_lossy().as_bytes()).map_err(|_| {
-            Error::new(ErrorKind::InvalidArgument, "python_home contains a NUL byte")
-        })?),
+        Some(path) => Some(c_string(&path.to_string_lossy(), "python_home")?),
         None => None,
     };
-    let mut raw: sys::subinterp_runtime_options = unsafe { mem::zeroed() };
-    check(|_| unsafe { sys::subinterp_runtime_options_init(&mut raw) })?;
+    let mut raw = raw_defaults();
     raw.python_home = home.as_ref().map_or(ptr::null(), |home| home.as_ptr());
     raw.import_site = options.import_site.into();
     raw.install_signal_handlers = options.install_signal_handlers.into();
@@ -87,7 +91,7 @@ pub fn mode() -> Mode {
 
 /// Destroys every interpreter the library created and, in a Rust program,
 /// finalizes CPython; later calls that need Python fail with
-/// [`ErrorKind::Runtime`]. [`ErrorKind::Busy`] (and nothing destroyed) while
+/// [`ErrorKind::Runtime`](crate::ErrorKind::Runtime). [`ErrorKind::Busy`](crate::ErrorKind::Busy) (and nothing destroyed) while
 /// any interpreter runs code. Optional: a program may simply exit.
 ///
 /// # Safety

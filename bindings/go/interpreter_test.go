@@ -175,21 +175,27 @@ func TestPrepareMain(t *testing.T) {
 
 func TestInvalidArguments(t *testing.T) {
 	interp := newInterp(t)
+	call := func(callable string, args ...any) error { _, err := interp.Call(callable, args...); return err }
 	for _, tt := range []struct {
-		name string
-		err  error
+		name    string
+		err     error
+		want    error
+		message string
 	}{
-		{"NUL in source", interp.Exec("x = 1\x00")},
-		{"invalid UTF-8 source", interp.Exec("x = '\xff'")},
-		{"NUL in callable", func() error { _, err := interp.Call("le\x00n", "x"); return err }()},
-		{"empty callable", func() error { _, err := interp.Call(""); return err }()},
-		{"malformed callable", func() error { _, err := interp.Call("math:"); return err }()},
-		{"invalid UTF-8 argument", func() error { _, err := interp.Call("len", "\xff"); return err }()},
-		{"unconvertible argument", func() error { _, err := interp.Call("len", make(chan int)); return err }()},
-		{"negative queue size", func() error { _, err := subinterp.NewQueue(subinterp.QueueOptions{MaxSize: -1}); return err }()},
+		{"NUL in source", interp.Exec("x = 1\x00"), subinterp.ErrInvalidArgument, "source contains a NUL byte at 5"},
+		{"invalid UTF-8 source", interp.Exec("x = '\xff'"), subinterp.ErrInvalidArgument, "source is not valid UTF-8 (byte 5)"},
+		{"NUL in callable", call("le\x00n", "x"), subinterp.ErrInvalidArgument, "callable contains a NUL byte at 2"},
+		{"empty callable", call(""), subinterp.ErrInvalidArgument, "callable name '' has an empty name part"},
+		{"malformed callable", call("math:"), subinterp.ErrInvalidArgument, "callable name 'math:' has an empty name part"},
+		{"invalid UTF-8 argument", call("len", "\xff"), subinterp.ErrInvalidArgument, "str is not valid UTF-8 (byte 0)"},
+		{"unconvertible argument", call("len", make(chan int)), subinterp.ErrType, "cannot convert a Go chan int"},
+		{"negative queue size", func() error { _, err := subinterp.NewQueue(subinterp.QueueOptions{MaxSize: -1}); return err }(),
+			subinterp.ErrInvalidArgument, "negative MaxSize -1"},
+		{"NUL in python home", subinterp.Init(subinterp.RuntimeOptions{PythonHome: "/usr\x00/lib"}),
+			subinterp.ErrInvalidArgument, "python home contains a NUL byte at 4"},
 	} {
-		if !errors.Is(tt.err, subinterp.ErrInvalidArgument) && !errors.Is(tt.err, subinterp.ErrType) {
-			t.Errorf("%s: got %v", tt.name, tt.err)
+		if !errors.Is(tt.err, tt.want) || tt.err == nil || !strings.Contains(tt.err.Error(), tt.message) {
+			t.Errorf("%s: got %v, want %v containing %q", tt.name, tt.err, tt.want, tt.message)
 		}
 	}
 }

@@ -136,6 +136,17 @@ fn nul_bytes_in_names_and_source_are_refused_before_the_c_call() {
 }
 
 #[test]
+fn a_nul_in_the_python_home_is_refused_before_the_c_call() {
+    let options = subinterp::runtime::Options {
+        python_home: Some("/usr\0/lib".into()),
+        ..Default::default()
+    };
+    let err = subinterp::runtime::init(&options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(err.message(), "python_home contains a NUL byte at 4");
+}
+
+#[test]
 fn malformed_callables_and_arguments() {
     let interp = Interpreter::new().unwrap();
     for name in ["", ":f", "math:", "a..b", "math:sqrt:x"] {

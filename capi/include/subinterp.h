@@ -338,11 +338,29 @@ enum subinterp_run_flag {
     SUBINTERP_RUN_STRICT = 1u << 2
 };
 
-/** Options for subinterp_exec() and subinterp_call(). NULL means defaults. */
+/** Options for subinterp_exec(), subinterp_call() and pool tasks. NULL
+ *  means defaults. */
 typedef struct subinterp_run_options {
     uint32_t struct_size;
     /** SUBINTERP_RUN_* flags. Default 0. */
     uint32_t flags;
+    /** Deadline of the run in seconds, counted from when the code starts
+     *  (for a pool task: when a worker takes it). 0 (the default), negative
+     *  or infinite: none. NaN: SUBINTERP_ERR_INVALID_ARGUMENT.
+     *
+     *  When the deadline passes, the library raises an exception in the
+     *  running Python code (type `subinterp.Interrupted`, a BaseException, so
+     *  `except Exception` does not swallow it) and the run fails with
+     *  SUBINTERP_ERR_TIMEOUT; the error carries the traceback of where the code
+     *  was. The interpreter stays usable. What is interrupted when: Python
+     *  bytecode within a few milliseconds (one GIL switch interval, 5 ms by
+     *  default); a C function holding the GIL (a long regex, a big sum) when it
+     *  returns to Python; a call blocked with the GIL released (time.sleep,
+     *  socket reads, lock waits) when it returns; a get or put on a subinterp
+     *  queue within 20 ms. Code that catches the exception and keeps running is
+     *  interrupted again every 100 ms until the run ends; if it returns a
+     *  value instead, the run succeeds with it. */
+    double timeout;
 } subinterp_run_options;
 
 /** Fill `opts` with defaults (struct_size included). */
@@ -406,6 +424,47 @@ SUBINTERP_API subinterp_status subinterp_call(int64_t id, const char *callable,
  *  interpreter. All-or-nothing: on error no name is bound. */
 SUBINTERP_API subinterp_status subinterp_prepare_main(int64_t id, const subinterp_data *names,
                                                       subinterp_error **err);
+
+/** Interrupt every subinterp_exec(), subinterp_call() and pool task running
+ *  in interpreter `id` right now, from any thread: each gets the exception
+ *  described under subinterp_run_options.timeout and fails with
+ *  SUBINTERP_ERR_CANCELLED (unless it returns first); the interpreter stays
+ *  usable. Waits until the exception is set (a few milliseconds: it takes the
+ *  interpreter's GIL), not until the runs end. *interrupted (may be NULL)
+ *  receives how many runs were interrupted; 0 when nothing ran. Errors:
+ *  SUBINTERP_ERR_NOT_FOUND. */
+SUBINTERP_API subinterp_status subinterp_interrupt(int64_t id, size_t *interrupted, subinterp_error **err);
+
+/** Which of `modules` import in an interpreter made with `config` (NULL:
+ *  the ISOLATED preset), and why the others do not, so users learn before
+ *  production which config their dependencies need.
+ *
+ *  Each module is imported in a fresh interpreter of that config; a module
+ *  that fails is tried again in an interpreter with a shared GIL (own
+ *  obmalloc, multi-phase modules only) and then in a LEGACY one, to tell the
+ *  reasons apart. *report receives a list with one dict per module, in order:
+ *    "module":  str, the name given;
+ *    "ok":      bool, whether it imports under `config`;
+ *    "reason":  str: "ok"; "no-per-interpreter-gil" (a multi-phase module that
+ *               does not declare Py_MOD_PER_INTERPRETER_GIL_SUPPORTED: needs
+ *               gil=SHARED); "single-phase" (single-phase init, or declares no
+ *               multi-interpreter support: needs the LEGACY preset);
+ *               "needs-shared-gil" or "needs-legacy" (fails for another
+ *               reason, e.g. it starts a daemon thread or forks at import, but
+ *               imports under that config); "not-found" (ModuleNotFoundError);
+ *               "error" (fails in every config);
+ *    "needs":   str or None: "shared-gil" or "legacy" when another config
+ *               imports it, else None;
+ *    "error":   str or None: the exception under `config`, as
+ *               "Type: message".
+ *  Importing runs module code: only check modules you would import anyway.
+ *  Known CPython bug: on 3.12, importing _asyncio or ssl in an isolated
+ *  interpreter crashes the process at exit; do not check those there.
+ *  Errors: SUBINTERP_ERR_INVALID_ARGUMENT (NULL modules with count > 0, a
+ *  NULL or invalid UTF-8 or empty name), SUBINTERP_ERR_CONFIG. */
+SUBINTERP_API subinterp_status subinterp_check_imports(const subinterp_config *config,
+                                                       const char *const *modules, size_t count,
+                                                       subinterp_data **report, subinterp_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Portable data                                                            */
@@ -714,6 +773,222 @@ SUBINTERP_API subinterp_status subinterp_queue_get_info(int64_t id, subinterp_qu
  *  `capacity` ids to `ids` (NULL when capacity is 0), the total to *count. */
 SUBINTERP_API subinterp_status subinterp_queue_list(int64_t *ids, size_t capacity, size_t *count,
                                                     subinterp_error **err);
+
+
+/* ------------------------------------------------------------------------ */
+/* Pools and futures                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* A pool is N workers, each an OS thread that owns one interpreter, created
+ * once and kept warm. Tasks ("module:qualname" + args) go to a FIFO
+ * submission queue; an idle worker takes the oldest. Every call returns a
+ * future. Worker interpreters appear in subinterp_list() but belong to the
+ * pool: subinterp_destroy() on one fails with SUBINTERP_ERR_BUSY.
+ *
+ * Health: a task that fails is followed by a probe of its worker (a trivial
+ * run with an import); a worker whose interpreter no longer passes is
+ * replaced by a fresh interpreter (config and init again). So is a worker
+ * that reached max_tasks_per_worker. A replacement whose init fails leaves
+ * the pool degraded: one worker fewer, reported by subinterp_pool_check()
+ * and the stats; when no worker is left, queued and later tasks fail with
+ * SUBINTERP_ERR_RUNTIME naming the cause. */
+
+typedef struct subinterp_pool subinterp_pool;
+typedef struct subinterp_future subinterp_future;
+
+/** Options for subinterp_pool_create(). */
+typedef struct subinterp_pool_options {
+    /** sizeof(subinterp_pool_options), set by the _init() function. */
+    uint32_t struct_size;
+    /** Number of workers; 0 (default): one per online CPU. */
+    uint32_t workers;
+    /** Each worker's interpreter config (copied); NULL: ISOLATED. */
+    const subinterp_config *config;
+    /** Source run once in each new worker's __main__ before any task (copied);
+     *  NULL: none. */
+    const char *init_source;
+    /** Callable run once in each new worker after init_source, as
+     *  subinterp_call() names it (copied); NULL: none. */
+    const char *init_callable;
+    /** Positional arguments for init_callable: tuple, list or NULL
+     *  (referenced). */
+    const subinterp_data *init_args;
+    /** Most tasks waiting for a worker; 0 (default): unbounded. A full queue
+     *  makes subinterp_pool_submit() wait or fail (its `wait` argument). */
+    size_t max_queued;
+    /** Replace a worker's interpreter with a fresh one after this many tasks;
+     *  0 (default): never. */
+    uint64_t max_tasks_per_worker;
+} subinterp_pool_options;
+
+/** Fill `opts` with defaults. SUBINTERP_ERR_INVALID_ARGUMENT if NULL. */
+SUBINTERP_API subinterp_status subinterp_pool_options_init(subinterp_pool_options *opts);
+
+/** Create a pool and wait until every worker has its interpreter and has run
+ *  init_source and init_callable. If any worker fails to start, no pool is
+ *  made and the first failure is returned, its message prefixed with
+ *  "pool worker N: " (SUBINTERP_ERR_PYTHON with the init's traceback,
+ *  SUBINTERP_ERR_CONFIG, ...). Also SUBINTERP_ERR_INVALID_ARGUMENT for bad
+ *  options. `opts` may be NULL. Free the pool with subinterp_pool_free(). */
+SUBINTERP_API subinterp_status subinterp_pool_create(const subinterp_pool_options *opts,
+                                                     subinterp_pool **pool, subinterp_error **err);
+
+/** Queue a call of `callable` with `args`/`kwargs` (as subinterp_call();
+ *  referenced, not copied) and return its future in *future. `opts` (flags
+ *  and timeout) apply to the task; NULL: defaults. `wait`: seconds to wait
+ *  for room when max_queued tasks are waiting -- SUBINTERP_NO_WAIT (0) fails
+ *  at once with SUBINTERP_ERR_QUEUE_FULL, negative waits as long as it takes.
+ *  Errors: SUBINTERP_ERR_QUEUE_FULL, SUBINTERP_ERR_CLOSED after shutdown,
+ *  SUBINTERP_ERR_RUNTIME when no worker is left,
+ *  SUBINTERP_ERR_INVALID_ARGUMENT (NULL pool/callable/future, a malformed
+ *  callable name, wrong args/kwargs kinds: checked before queueing). */
+SUBINTERP_API subinterp_status subinterp_pool_submit(subinterp_pool *pool, const char *callable,
+                                                     const subinterp_data *args,
+                                                     const subinterp_data *kwargs,
+                                                     const subinterp_run_options *opts, double wait,
+                                                     subinterp_future **future, subinterp_error **err);
+
+/** Submit (waiting for room as long as it takes) and wait for the result:
+ *  subinterp_call() on whichever worker is free. Returns the task's status;
+ *  *result and *output as for subinterp_call(). */
+SUBINTERP_API subinterp_status subinterp_pool_call(subinterp_pool *pool, const char *callable,
+                                                   const subinterp_data *args,
+                                                   const subinterp_data *kwargs,
+                                                   const subinterp_run_options *opts,
+                                                   subinterp_data **result, subinterp_output **output,
+                                                   subinterp_error **err);
+
+/** Call `callable` once per element of `arg_lists` (a tuple or list whose
+ *  elements are tuples or lists of positional arguments), spread over the
+ *  workers, and return the results in *results as a list in the same order.
+ *  On the first failure in order, the calls not yet started are cancelled
+ *  and that failure is returned, its message prefixed with "item N: ". */
+SUBINTERP_API subinterp_status subinterp_pool_map(subinterp_pool *pool, const char *callable,
+                                                  const subinterp_data *arg_lists,
+                                                  const subinterp_run_options *opts,
+                                                  subinterp_data **results, subinterp_error **err);
+
+/** Stop accepting tasks (later submits fail with SUBINTERP_ERR_CLOSED).
+ *  cancel_pending=1 cancels the queued tasks (their futures end CANCELLED);
+ *  otherwise workers finish them. wait=1 returns once every worker has
+ *  finished and destroyed its interpreter; wait=0 returns at once. Running
+ *  tasks are not interrupted (cancel their futures for that). Calling it
+ *  again is OK. wait=1 from one of the pool's own workers (a completion
+ *  callback) fails with SUBINTERP_ERR_BUSY instead of deadlocking. */
+SUBINTERP_API subinterp_status subinterp_pool_shutdown(subinterp_pool *pool, int wait, int cancel_pending,
+                                                       subinterp_error **err);
+
+/** SUBINTERP_OK while every worker is alive; SUBINTERP_ERR_RUNTIME with the
+ *  cause when a worker could not be replaced (degraded) or the pool is shut
+ *  down. */
+SUBINTERP_API subinterp_status subinterp_pool_check(subinterp_pool *pool, subinterp_error **err);
+
+/** Counters of a pool, filled by subinterp_pool_get_stats(). */
+typedef struct subinterp_pool_stats {
+    /** sizeof(subinterp_pool_stats), set by the caller (_INIT macro). */
+    uint32_t struct_size;
+    uint32_t workers;      /* workers asked for */
+    uint32_t live_workers; /* workers with a usable interpreter */
+    uint32_t busy_workers; /* workers running a task now */
+    uint64_t queued;       /* tasks waiting for a worker */
+    uint64_t submitted;    /* tasks accepted */
+    uint64_t succeeded;    /* tasks that returned a result */
+    uint64_t failed;       /* tasks that failed, timed out included */
+    uint64_t timed_out;    /* tasks interrupted by their deadline */
+    uint64_t cancelled;    /* tasks cancelled, before or while running */
+    uint64_t replaced;     /* worker interpreters replaced by fresh ones */
+} subinterp_pool_stats;
+
+#define SUBINTERP_POOL_STATS_INIT {sizeof(subinterp_pool_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+
+/** Fill *stats (whose struct_size the caller sets) with current counters. */
+SUBINTERP_API subinterp_status subinterp_pool_get_stats(subinterp_pool *pool, subinterp_pool_stats *stats,
+                                                    subinterp_error **err);
+
+/** One worker of a pool, filled by subinterp_pool_get_worker(). */
+typedef struct subinterp_pool_worker {
+    /** sizeof(subinterp_pool_worker), set by the caller (_INIT macro). */
+    uint32_t struct_size;
+    /** 1 while the worker has a usable interpreter. */
+    int alive;
+    /** Its interpreter's id; -1 while it has none. */
+    int64_t interpreter_id;
+    /** 1 while it runs a task. */
+    int busy;
+    /** Tasks it ran (over all its interpreters), and how many of them failed. */
+    uint64_t tasks;
+    uint64_t failed;
+    /** How many times its interpreter was replaced. */
+    uint64_t replaced;
+} subinterp_pool_worker;
+
+#define SUBINTERP_POOL_WORKER_INIT {sizeof(subinterp_pool_worker), 0, -1, 0, 0, 0, 0}
+
+/** Describe worker `index` (0 <= index < stats.workers) into *worker.
+ *  SUBINTERP_ERR_INDEX for an index out of range. */
+SUBINTERP_API subinterp_status subinterp_pool_get_worker(subinterp_pool *pool, size_t index,
+                                                          subinterp_pool_worker *worker,
+                                                          subinterp_error **err);
+
+/** Shut the pool down (cancel_pending=1, wait=1 -- or wait=0 when called from
+ *  one of its own workers) and free the handle. Futures stay valid. Accepts
+ *  NULL. */
+SUBINTERP_API void subinterp_pool_free(subinterp_pool *pool);
+
+/** States of a future. */
+typedef enum subinterp_future_state {
+    SUBINTERP_FUTURE_PENDING = 0,  /* queued, not started */
+    SUBINTERP_FUTURE_RUNNING = 1,  /* a worker is running it */
+    SUBINTERP_FUTURE_FINISHED = 2, /* ran: a result or an error */
+    SUBINTERP_FUTURE_CANCELLED = 3 /* cancelled before it started: never ran */
+} subinterp_future_state;
+
+/** The future's state now. */
+SUBINTERP_API subinterp_status subinterp_future_get_state(const subinterp_future *future,
+                                                          subinterp_future_state *state,
+                                                          subinterp_error **err);
+
+/** Wait up to `timeout` seconds (negative: as long as it takes; 0: just
+ *  look) for the future to be FINISHED or CANCELLED. SUBINTERP_OK when it
+ *  is, SUBINTERP_ERR_TIMEOUT when not yet. */
+SUBINTERP_API subinterp_status subinterp_future_wait(const subinterp_future *future, double timeout,
+                                                     subinterp_error **err);
+
+/** Wait for the future, then return its outcome as its status: SUBINTERP_OK
+ *  with *result (a new reference; may be called again), or the task's error
+ *  (SUBINTERP_ERR_PYTHON, SUBINTERP_ERR_TIMEOUT for its deadline,
+ *  SUBINTERP_ERR_CANCELLED when cancelled before or while running, ...).
+ *  If `output` is not NULL, *output receives the text the task captured
+ *  (empty unless it was submitted with capture flags); free it. */
+SUBINTERP_API subinterp_status subinterp_future_result(const subinterp_future *future,
+                                                       subinterp_data **result, subinterp_output **output,
+                                                       subinterp_error **err);
+
+/** Cancel: a PENDING task never runs (the future is CANCELLED at once); a
+ *  RUNNING task is interrupted as by subinterp_interrupt() (its result is
+ *  SUBINTERP_ERR_CANCELLED unless it returns first; this call waits until the
+ *  exception is set, not until the task ends); a finished one is left as it
+ *  is. *cancelled (may be NULL) receives 1 if the task was stopped or will
+ *  be, 0 if it had already finished. */
+SUBINTERP_API subinterp_status subinterp_future_cancel(subinterp_future *future, int *cancelled,
+                                                       subinterp_error **err);
+
+/** Completion callback: `future` is borrowed for the duration of the call. */
+typedef void (*subinterp_future_callback)(void *context, subinterp_future *future);
+
+/** Call `callback(context, future)` exactly once when the future is FINISHED
+ *  or CANCELLED -- at once, on this thread, if it already is. Otherwise it
+ *  runs on the thread that completes the future (a pool worker, or the
+ *  thread that cancels it), with no library lock held and no Python thread
+ *  state attached, so it may call any subinterp function (except
+ *  subinterp_pool_shutdown(wait=1) on its own pool). Keep it short: the
+ *  worker waits for it. Several callbacks run in registration order. */
+SUBINTERP_API subinterp_status subinterp_future_on_done(subinterp_future *future,
+                                                        subinterp_future_callback callback, void *context,
+                                                        subinterp_error **err);
+
+/** Drop the handle (the task is not cancelled). Accepts NULL. */
+SUBINTERP_API void subinterp_future_free(subinterp_future *future);
 
 #ifdef __cplusplus
 }

@@ -4,12 +4,10 @@
 
 #include "config.hpp"
 #include "guard.hpp"
+#include "run.hpp"
+#include "subinterp/compatibility.hpp"
 #include "subinterp/execution.hpp"
 #include "subinterp/runtime.hpp"
-
-struct subinterp_output {
-    subinterp::Output output;
-};
 
 
 using subinterp::capi::guarded;
@@ -26,7 +24,11 @@ std::shared_ptr<subinterp::Interpreter> find(int64_t id) { return registry().fin
 
 const subinterp::Data* core(const subinterp_data* data) { return reinterpret_cast<const subinterp::Data*>(data); }
 
-subinterp::RunOptions run_options(const subinterp_run_options* opts) {
+}  // namespace
+
+namespace subinterp::capi {
+
+RunOptions run_options(const subinterp_run_options* opts) {
     subinterp::RunOptions options;
     if (!opts) return options;
     subinterp::capi::require_struct_size(opts->struct_size, kRunOptionsV1, sizeof(subinterp_run_options),
@@ -38,28 +40,15 @@ subinterp::RunOptions run_options(const subinterp_run_options* opts) {
     options.capture_stdout = opts->flags & SUBINTERP_RUN_CAPTURE_STDOUT;
     options.capture_stderr = opts->flags & SUBINTERP_RUN_CAPTURE_STDERR;
     options.strict = opts->flags & SUBINTERP_RUN_STRICT;
+    if (opts->struct_size >= offsetof(subinterp_run_options, timeout) + sizeof(double)) {
+        options.timeout = subinterp::run_timeout_from_seconds(opts->timeout);
+    }
     return options;
 }
 
-// Runs `body` with an Output when capture is requested, and hands the output
-// to the caller whatever the outcome, so text printed before an error is kept.
-template <class Body>
-subinterp_status run_with_output(const subinterp_run_options* opts, subinterp_output** output,
-                                 subinterp_error** err, Body&& body) {
-    std::unique_ptr<subinterp_output> captured;
-    const subinterp_status status = guarded(err, [&] {
-        const subinterp::RunOptions options = run_options(opts);
-        if (options.captures()) {
-            require(output, "output");
-            captured = std::make_unique<subinterp_output>();
-        }
-        body(options, captured ? &captured->output : nullptr);
-    });
-    if (captured && output) *output = captured.release();
-    return status;
-}
+}  // namespace subinterp::capi
 
-}  // namespace
+using subinterp::capi::run_with_output;
 
 extern "C" {
 
@@ -146,6 +135,31 @@ subinterp_status subinterp_call(int64_t id, const char* callable, const subinter
         subinterp_data*& out = require(result, "result");
         subinterp::DataPtr value = subinterp::call(*find(id), name, core(args), core(kwargs), options, captured);
         out = reinterpret_cast<subinterp_data*>(value.release());
+    });
+}
+
+subinterp_status subinterp_interrupt(int64_t id, size_t* interrupted, subinterp_error** err) {
+    return guarded(err, [&] {
+        const std::size_t count = subinterp::interrupt(*find(id));
+        if (interrupted) *interrupted = count;
+    });
+}
+
+subinterp_status subinterp_check_imports(const subinterp_config* config, const char* const* modules, size_t count,
+                                         subinterp_data** report, subinterp_error** err) {
+    return guarded(err, [&] {
+        subinterp_data*& out = require(report, "report");
+        if (count > 0) subinterp::capi::require_non_null(modules, "modules");
+        std::vector<std::string> names;
+        names.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            if (!modules[i]) {
+                throw subinterp::Error(subinterp::ErrorCode::InvalidArgument, "modules[" + std::to_string(i) + "] is NULL");
+            }
+            names.emplace_back(modules[i]);
+        }
+        out = reinterpret_cast<subinterp_data*>(
+            subinterp::check_imports(subinterp::capi::config_from(config), names).release());
     });
 }
 

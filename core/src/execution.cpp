@@ -1,13 +1,17 @@
 #include "subinterp/execution.hpp"
 
+#include <cmath>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "convert.hpp"
 #include "output_capture.hpp"
 #include "python_error.hpp"
+#include "running_call.hpp"
 #include "session.hpp"
 #include "subinterp/utf8.hpp"
+#include "watchdog.hpp"
 
 namespace subinterp {
 namespace {
@@ -157,36 +161,126 @@ PyRef call_frame_builtin(PyObject* function, PyObject* positional, PyObject* key
     return PyRef();
 }
 
+std::string seconds_text(std::chrono::nanoseconds duration) {
+    std::ostringstream text;
+    text << std::chrono::duration<double>(duration).count() << " s";
+    return text.str();
+}
+
+// A run registered for interruption (running_call.hpp) for its scope: with
+// its interpreter, with the watchdog when it has a deadline, and as the
+// thread's current run. Lives inside a Session (the GIL held).
+class RunScope {
+public:
+    RunScope(Interpreter& interpreter, const RunOptions& options)
+        : interpreter_(interpreter),
+          call_(std::make_shared<RunningCall>(current_thread_state())),
+          timeout_(options.timeout),
+          current_(call_.get()) {
+        interpreter_.add_run(call_);
+        if (timeout_) {
+            ticket_ = Watchdog::instance().schedule(Watchdog::Clock::now() + *timeout_,
+                                                    interpreter_.weak_from_this(), call_);
+        }
+        if (options.on_start) options.on_start(call_);
+    }
+    ~RunScope() {
+        call_->finish();
+        if (ticket_) Watchdog::instance().cancel(*ticket_);
+        interpreter_.remove_run(call_.get());
+    }
+    RunScope(const RunScope&) = delete;
+    RunScope& operator=(const RunScope&) = delete;
+
+    // The error the run reports for `error`: a Python exception in a run that
+    // was interrupted is the interrupt's Timeout or Cancelled (with the
+    // exception kept, so the traceback shows where the code was).
+    Error explain(const Error& error) {
+        const std::optional<InterruptReason> reason = call_->finish();
+        if (!reason || error.code() != ErrorCode::Python) return error;
+        std::string message = *reason == InterruptReason::Deadline
+                                  ? "the code ran past its deadline of " + seconds_text(*timeout_) + " and was interrupted"
+                                  : "the code was interrupted (cancelled)";
+        const auto& python = *error.python();
+        if (python.qualname != "Interrupted" || python.module != "subinterp") {
+            message += "; it raised " + python.qualname + ": " + error.message();
+        }
+        return Error(*reason == InterruptReason::Deadline ? ErrorCode::Timeout : ErrorCode::Cancelled,
+                     std::move(message), python);
+    }
+
+private:
+    Interpreter& interpreter_;
+    std::shared_ptr<RunningCall> call_;
+    std::optional<std::chrono::nanoseconds> timeout_;
+    std::optional<uint64_t> ticket_;
+    RunningCall::Current current_;
+};
+
+// Runs `body` in the interpreter on this thread, interruptible, with output
+// captured as asked.
+template <class Body>
+auto run_in(Interpreter& interpreter, const RunOptions& options, Output* output, Body&& body) {
+    Session session(interpreter);
+    OutputCapture capture(options, output);
+    RunScope run(interpreter, options);
+    try {
+        return body();
+    } catch (const Error& error) {
+        throw run.explain(error);
+    }
+}
+
 }  // namespace
+
+std::optional<std::chrono::nanoseconds> run_timeout_from_seconds(double seconds) {
+    if (std::isnan(seconds)) throw Error(ErrorCode::InvalidArgument, "timeout is NaN");
+    if (seconds <= 0 || std::isinf(seconds) || seconds > 9e9) return std::nullopt;
+    return std::chrono::nanoseconds(static_cast<int64_t>(std::ceil(seconds * 1e9)));
+}
+
+void check_call_arguments(std::string_view callable, const Data* args, const Data* kwargs) {
+    parse_callable(callable);
+    require_kind(args, {DataKind::Tuple, DataKind::List}, "call arguments (args)");
+    require_kind(kwargs, {DataKind::Dict}, "call keyword arguments (kwargs)");
+    if (kwargs) require_str_keys(*kwargs, "kwargs");
+}
+
+std::size_t interrupt(Interpreter& interpreter) {
+    std::size_t interrupted = 0;
+    for (const auto& call : interpreter.runs()) {
+        if (interrupt_run(interpreter, call, InterruptReason::Cancel)) ++interrupted;
+    }
+    return interrupted;
+}
 
 void exec(Interpreter& interpreter, std::string_view source, const RunOptions& options, Output* output) {
     utf8::require_valid(source, "source");
     const std::string text(source);
-    Session session(interpreter);
-    OutputCapture capture(options, output);
-    PyRef code(Py_CompileString(text.c_str(), kSourceName, Py_file_input));
-    if (!code) throw_python_error();
-    PyObject* globals = main_namespace();
-    PyRef result(PyEval_EvalCode(code.get(), globals, globals));
-    if (!result) throw_python_error();
+    run_in(interpreter, options, output, [&] {
+        PyRef code(Py_CompileString(text.c_str(), kSourceName, Py_file_input));
+        if (!code) throw_python_error();
+        PyObject* globals = main_namespace();
+        PyRef result(PyEval_EvalCode(code.get(), globals, globals));
+        if (!result) throw_python_error();
+    });
 }
 
 DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* args, const Data* kwargs,
              const RunOptions& options, Output* output) {
+    check_call_arguments(callable, args, kwargs);
     const CallableName name = parse_callable(callable);
-    require_kind(args, {DataKind::Tuple, DataKind::List}, "call arguments (args)");
-    require_kind(kwargs, {DataKind::Dict}, "call keyword arguments (kwargs)");
-    if (kwargs) require_str_keys(*kwargs, "kwargs");
-
-    Session session(interpreter);
-    OutputCapture capture(options, output);
-    PyRef function = resolve_callable(name);
-    PyRef positional = positional_arguments(args);
-    PyRef keywords = kwargs ? to_python(*kwargs) : PyRef();
-    PyRef result = call_frame_builtin(function.get(), positional.get(), keywords.get());
-    if (!result && !PyErr_Occurred()) result = PyRef(PyObject_Call(function.get(), positional.get(), keywords.get()));
-    if (!result) throw_python_error();
-    return from_python(result.get(), options.strict ? Sharing::Strict : Sharing::PickleFallback);
+    return run_in(interpreter, options, output, [&] {
+        PyRef function = resolve_callable(name);
+        PyRef positional = positional_arguments(args);
+        PyRef keywords = kwargs ? to_python(*kwargs) : PyRef();
+        PyRef result = call_frame_builtin(function.get(), positional.get(), keywords.get());
+        if (!result && !PyErr_Occurred()) {
+            result = PyRef(PyObject_Call(function.get(), positional.get(), keywords.get()));
+        }
+        if (!result) throw_python_error();
+        return from_python(result.get(), options.strict ? Sharing::Strict : Sharing::PickleFallback);
+    });
 }
 
 void prepare_main(Interpreter& interpreter, const Data& names) {

@@ -41,34 +41,42 @@ Interpreters::Interpreters(_is* main_state) {
     by_id_.emplace(main_id, std::make_shared<Interpreter>(main_state, main_id, Config::main(), true));
 }
 
-int64_t Interpreters::create(const Config& config) {
+int64_t Interpreters::create(const Config& config, bool pooled) {
     config.validate();
     PyThreadState* tstate = new_interpreter(config);
     PyInterpreterState* state = PyThreadState_GetInterpreter(tstate);
     const int64_t id = PyInterpreterState_GetID(state);
-    auto interpreter = std::make_shared<Interpreter>(state, id, config, false);
+    auto interpreter = std::make_shared<Interpreter>(state, id, config, false, pooled);
     interpreter->adopt(tstate);
     std::lock_guard lock(mutex_);
     by_id_.emplace(id, std::move(interpreter));
     return id;
 }
 
-void Interpreters::destroy(int64_t id) {
+void Interpreters::destroy(int64_t id, bool pooled) {
     const auto interpreter = find(id);
     if (interpreter->is_main()) throw Error(ErrorCode::InvalidArgument, "the main interpreter cannot be destroyed");
+    if (interpreter->is_pooled() && !pooled) {
+        throw Error(ErrorCode::Busy, "interpreter " + std::to_string(id) + " is a worker of a pool; shut the pool down");
+    }
     end_interpreter(*interpreter);
     std::lock_guard lock(mutex_);
     by_id_.erase(id);
 }
 
-void Interpreters::destroy_all() {
+void Interpreters::require_idle() const {
     for (const int64_t id : ids()) {
         if (find(id)->is_running()) {
             throw Error(ErrorCode::Busy, "interpreter " + std::to_string(id) + " is running code");
         }
     }
+}
+
+void Interpreters::destroy_all() {
+    require_idle();
     for (const int64_t id : ids()) {
-        if (!find(id)->is_main()) destroy(id);
+        const auto interpreter = find(id);
+        if (!interpreter->is_main()) destroy(id, interpreter->is_pooled());
     }
 }
 

@@ -1,4 +1,5 @@
 #include "python_queue.hpp"
+#include "running_call.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -38,11 +39,17 @@ public:
     PythonBlocking() : main_interpreter_(PyInterpreterState_Get() == PyInterpreterState_Main()) {}
     void release() noexcept override { saved_ = PyEval_SaveThread(); }
     void reacquire() noexcept override { PyEval_RestoreThread(saved_); }
+    // The main interpreter's signal handlers, and an interrupt of the run
+    // this code is part of (a deadline, a cancel), end the wait.
     std::optional<std::chrono::nanoseconds> check_interval() const override {
+        if (RunningCall::current()) return std::chrono::milliseconds(20);
         if (!main_interpreter_) return std::nullopt;
         return std::chrono::milliseconds(50);
     }
-    bool interrupted() override { return PyErr_CheckSignals() < 0; }
+    bool interrupted() override {
+        if (const RunningCall* run = RunningCall::current(); run && run->reason()) return true;
+        return PyErr_CheckSignals() < 0;
+    }
 
 private:
     bool main_interpreter_;

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "subinterp/pool.hpp"
 #include "teardown.hpp"
 #include "thread_state.hpp"
 
@@ -150,8 +151,9 @@ void Runtime::finalize() {
     std::lock_guard lock(mutex_);
     const RuntimeMode current = mode();
     if (current != RuntimeMode::Embed && current != RuntimeMode::Attach) return;
+    interpreters_->require_idle();
+    shut_down_all_pools();  // their interpreters go with them
     const auto main = interpreters_->main();
-    if (main->is_running()) throw Error(ErrorCode::Busy, "the main interpreter is running code");
     interpreters_->destroy_all();
     if (current == RuntimeMode::Attach) {
         interpreters_.reset();

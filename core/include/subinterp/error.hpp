@@ -46,6 +46,16 @@ public:
     Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
     Error(std::string message, PythonException exception)
         : code_(ErrorCode::Python), message_(std::move(message)), python_(std::move(exception)) {}
+    // A failure caused by a Python exception but reported as another code
+    // (an interrupted run: Timeout, Cancelled).
+    Error(ErrorCode code, std::string message, PythonException exception)
+        : code_(code), message_(std::move(message)), python_(std::move(exception)) {}
+    // The same error with `prefix` before its message.
+    Error prefixed(const std::string& prefix) const {
+        Error copy = *this;
+        copy.message_ = prefix + message_;
+        return copy;
+    }
 
     ErrorCode code() const noexcept { return code_; }
     const std::string& message() const noexcept { return message_; }

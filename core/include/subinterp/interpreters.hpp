@@ -20,11 +20,16 @@ public:
     Interpreters(const Interpreters&) = delete;
     Interpreters& operator=(const Interpreters&) = delete;
 
-    // Validates `config`, then creates an interpreter; returns its id.
-    int64_t create(const Config& config);
+    // Validates `config`, then creates an interpreter; returns its id. A
+    // pooled one belongs to a pool (pool.cpp), which alone destroys it.
+    int64_t create(const Config& config, bool pooled = false);
 
-    // Throws NotFound (unknown id), InvalidArgument (main) or Busy.
-    void destroy(int64_t id);
+    // Throws NotFound (unknown id), InvalidArgument (main) or Busy (running,
+    // or a pool's interpreter when not `pooled`).
+    void destroy(int64_t id, bool pooled = false);
+
+    // Busy if any interpreter runs code.
+    void require_idle() const;
 
     // Destroys every interpreter but main; Busy (destroying none) if any runs.
     void destroy_all();

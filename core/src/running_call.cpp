@@ -38,8 +38,12 @@ RunningCall::RunningCall(PyThreadState* tstate) noexcept : tstate_(tstate) {}
 // PyThreadState_SetAsyncExc picks the interpreter's first thread state with
 // the given OS thread id. A thread has one of ours per interpreter, but in the
 // main interpreter a Python host thread also has its own: then ours may not be
-// the one picked, and the run cannot be interrupted safely.
+// the one picked, and the run cannot be interrupted safely. (Only the main
+// interpreter is walked: the walk races with thread states being made
+// without the GIL, which sub-interpreters never need.)
 bool RunningCall::targets_our_thread_state() const {
+    PyInterpreterState* interpreter = PyThreadState_GetInterpreter(tstate_);
+    if (interpreter != PyInterpreterState_Main()) return true;
     for (PyThreadState* t = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(tstate_)); t;
          t = PyThreadState_Next(t)) {
         if (t->thread_id == tstate_->thread_id) return t == tstate_;

@@ -65,5 +65,9 @@ go_for() { # series directory go-arguments...
   local dir series=$1 where=$2
   dir=$(build_dir_for "$series")
   shift 2
-  (cd "$where" && PKG_CONFIG_PATH="$dir" GOFLAGS="${GOFLAGS:-} -buildvcs=false" go "$@")
+  # Go's build cache keys cgo packages on CGO_* variables but not on what
+  # pkg-config prints, so without a series-specific CGO_LDFLAGS one series'
+  # binaries would link (and rpath) the other series' library.
+  (cd "$where" && PKG_CONFIG_PATH="$dir" CGO_LDFLAGS="${CGO_LDFLAGS:-} -L$dir" \
+    GOFLAGS="${GOFLAGS:-} -buildvcs=false" go "$@")
 }

@@ -449,6 +449,10 @@ SUBINTERP_API subinterp_status subinterp_interrupt(int64_t id, size_t *interrupt
  *               does not declare Py_MOD_PER_INTERPRETER_GIL_SUPPORTED: needs
  *               gil=SHARED); "single-phase" (single-phase init, or declares no
  *               multi-interpreter support: needs the LEGACY preset);
+ *               "not-isolated" (CPython 3.12 only: refuses isolated
+ *               interpreters, single-phase or no per-interpreter GIL; 3.12
+ *               runs a single-phase module's init before refusing it, and
+ *               importing some of those again crashes, so it is not retried);
  *               "needs-shared-gil" or "needs-legacy" (fails for another
  *               reason, e.g. it starts a daemon thread or forks at import, but
  *               imports under that config); "not-found" (ModuleNotFoundError);
@@ -458,8 +462,11 @@ SUBINTERP_API subinterp_status subinterp_interrupt(int64_t id, size_t *interrupt
  *    "error":   str or None: the exception under `config`, as
  *               "Type: message".
  *  Importing runs module code: only check modules you would import anyway.
- *  Known CPython bug: on 3.12, importing _asyncio or ssl in an isolated
- *  interpreter crashes the process at exit; do not check those there.
+ *  Known CPython 3.12 bugs: importing _asyncio or ssl in an isolated
+ *  interpreter crashes the process at exit; a refused single-phase module
+ *  with static state (_testsinglephase, _datetime, _decimal) crashes the
+ *  process when imported again in any interpreter. Do not check those on
+ *  3.12.
  *  Errors: SUBINTERP_ERR_INVALID_ARGUMENT (NULL modules with count > 0, a
  *  NULL or invalid UTF-8 or empty name), SUBINTERP_ERR_CONFIG. */
 SUBINTERP_API subinterp_status subinterp_check_imports(const subinterp_config *config,

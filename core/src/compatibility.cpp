@@ -1,5 +1,7 @@
 #include "subinterp/compatibility.hpp"
 
+#include <Python.h>
+
 #include <optional>
 #include <utility>
 
@@ -66,6 +68,14 @@ struct Verdict {
 Verdict diagnose(const Config& config, const std::string& module, const Error& failure) {
     if (failure.python() && failure.python()->qualname == "ModuleNotFoundError") return {"not-found", std::nullopt};
     const bool refused = failure.message().find(kRefusedBySubinterpreter) != std::string::npos;
+#if PY_VERSION_HEX < 0x030D0000
+    // CPython 3.12 runs a single-phase module's init before refusing it, and
+    // some (_testsinglephase, _datetime, _decimal) keep objects of the
+    // refusing interpreter in static state: importing them again in any
+    // interpreter frees those and crashes the process. So no second try:
+    // the reason stays undecided, and LEGACY accepts both kinds.
+    if (refused) return {"not-isolated", "legacy"};
+#endif
     if (!same(config, shared_gil()) && !same(config, Config::legacy()) && !try_import(shared_gil(), module)) {
         return {refused ? "no-per-interpreter-gil" : "needs-shared-gil", "shared-gil"};
     }

@@ -192,6 +192,14 @@ public:
     RunScope(const RunScope&) = delete;
     RunScope& operator=(const RunScope&) = delete;
 
+    // Ends the run and throws the Python exception that ended it. Finishing
+    // first keeps a repeated interrupt from landing in the formatting of the
+    // traceback.
+    [[noreturn]] void fail() {
+        call_->finish();
+        throw_python_error();
+    }
+
     // The error the run reports for `error`: a Python exception in a run that
     // was interrupted is the interrupt's Timeout or Cancelled (with the
     // exception kept, so the traceback shows where the code was).
@@ -225,7 +233,7 @@ auto run_in(Interpreter& interpreter, const RunOptions& options, Output* output,
     OutputCapture capture(options, output);
     RunScope run(interpreter, options);
     try {
-        return body();
+        return body(run);
     } catch (const Error& error) {
         throw run.explain(error);
     }
@@ -257,12 +265,12 @@ std::size_t interrupt(Interpreter& interpreter) {
 void exec(Interpreter& interpreter, std::string_view source, const RunOptions& options, Output* output) {
     utf8::require_valid(source, "source");
     const std::string text(source);
-    run_in(interpreter, options, output, [&] {
+    run_in(interpreter, options, output, [&](RunScope& run) {
         PyRef code(Py_CompileString(text.c_str(), kSourceName, Py_file_input));
         if (!code) throw_python_error();
         PyObject* globals = main_namespace();
         PyRef result(PyEval_EvalCode(code.get(), globals, globals));
-        if (!result) throw_python_error();
+        if (!result) run.fail();
     });
 }
 
@@ -270,7 +278,7 @@ DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* ar
              const RunOptions& options, Output* output) {
     check_call_arguments(callable, args, kwargs);
     const CallableName name = parse_callable(callable);
-    return run_in(interpreter, options, output, [&] {
+    return run_in(interpreter, options, output, [&](RunScope& run) {
         PyRef function = resolve_callable(name);
         PyRef positional = positional_arguments(args);
         PyRef keywords = kwargs ? to_python(*kwargs) : PyRef();
@@ -278,7 +286,7 @@ DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* ar
         if (!result && !PyErr_Occurred()) {
             result = PyRef(PyObject_Call(function.get(), positional.get(), keywords.get()));
         }
-        if (!result) throw_python_error();
+        if (!result) run.fail();
         return from_python(result.get(), options.strict ? Sharing::Strict : Sharing::PickleFallback);
     });
 }

@@ -40,11 +40,14 @@ DataPtr Future::result(Output* output) const {
 bool Future::cancel() {
     std::unique_lock lock(mutex_);
     switch (state_) {
-        case State::Pending:
+        case State::Pending: {
             state_ = State::Cancelled;
             error_ = Error(ErrorCode::Cancelled, "the task was cancelled before it started");
+            const Callback withdraw = std::exchange(withdraw_, nullptr);
             complete(std::move(lock));
+            if (withdraw) withdraw();
             return true;
+        }
         case State::Running: {
             cancel_requested_ = true;
             const auto interpreter = interpreter_.lock();
@@ -58,6 +61,11 @@ bool Future::cancel() {
         case State::Cancelled: return true;
     }
     return false;
+}
+
+void Future::on_withdrawn(Callback withdraw) {
+    std::lock_guard lock(mutex_);
+    withdraw_ = std::move(withdraw);
 }
 
 void Future::on_done(Callback callback) {

@@ -77,6 +77,17 @@ struct Pool::Shared : std::enable_shared_from_this<Pool::Shared> {
         return std::any_of(slots.begin(), slots.end(), [&](const WorkerSlot& slot) { return slot.thread == me; });
     }
 
+    // Drops a pending task that was cancelled (Future::on_withdrawn).
+    void withdraw(const Future* future) {
+        std::lock_guard lock(mutex);
+        const auto found = std::find_if(queue.begin(), queue.end(),
+                                        [&](const QueuedTask& queued) { return queued.future.get() == future; });
+        if (found == queue.end()) return;  // a worker took it: it counts it
+        queue.erase(found);
+        ++counters.cancelled;
+        room.notify_one();
+    }
+
     // Takes the queue's tasks out, to cancel them outside the lock.
     std::deque<QueuedTask> take_queue() {
         room.notify_all();
@@ -362,6 +373,9 @@ Pool::~Pool() {
 std::shared_ptr<Future> Pool::submit(PoolTask task, Timeout wait) {
     check_call_arguments(task.callable, task.args.get(), task.kwargs.get());
     auto future = std::make_shared<Future>();
+    future->on_withdrawn([weak = std::weak_ptr<Shared>(shared_), raw = future.get()] {
+        if (const auto shared = weak.lock()) shared->withdraw(raw);
+    });
     const std::size_t limit = shared_->options.max_queued;
     std::unique_lock lock(shared_->mutex);
     const auto refuse_if_unusable = [&] {

@@ -84,14 +84,17 @@ RunningCall::Current::Current(RunningCall* call) noexcept : previous_(current_ca
 RunningCall::Current::~Current() { current_call = previous_; }
 
 bool interrupt_run(Interpreter& interpreter, const std::shared_ptr<RunningCall>& call, InterruptReason reason) {
+    // Saved before a thread state is made: a new one binds itself as the
+    // thread's gilstate state, and must not be what gets restored (it is
+    // freed with its interpreter).
+    CallerDetach caller;
+    GilstateRestore gilstate;
     PyThreadState* tstate = interpreter.check_out_to_interrupt(*call);
     if (!tstate) return false;
     struct CheckIn {
         Interpreter& interpreter;
         ~CheckIn() { interpreter.check_in_interrupt(); }
     } check_in{interpreter};
-    CallerDetach caller;
-    GilstateRestore gilstate;
     Attach attach(tstate);
     return call->raise(reason);
 }

@@ -35,8 +35,9 @@ struct Watchdog::State {
                 continue;
             }
             auto first = state->due.begin();
-            if (Clock::now() < first->first.first) {
-                state->changed.wait_until(lock, first->first.first);
+            const Clock::time_point when = first->first.first;  // a copy: the entry may go while we wait
+            if (Clock::now() < when) {
+                state->changed.wait_until(lock, when);
                 continue;
             }
             const uint64_t ticket = first->first.second;

@@ -44,6 +44,9 @@ public:
     void on_done(Callback callback);
 
     // --- the pool's side ---
+    // Called (without locks held) when a pending task is cancelled, so the
+    // pool drops it from its queue at once.
+    void on_withdrawn(Callback withdraw);
     // Pending -> Running; false if cancelled meanwhile.
     bool start(std::weak_ptr<Interpreter> interpreter);
     // The running code's handle (RunOptions::on_start), GIL held.
@@ -63,6 +66,7 @@ private:
     std::optional<Error> error_;
     Output output_;
     std::vector<Callback> callbacks_;
+    Callback withdraw_;
     std::weak_ptr<Interpreter> interpreter_;
     std::shared_ptr<RunningCall> call_;
     bool cancel_requested_ = false;

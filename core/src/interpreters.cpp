@@ -18,9 +18,13 @@ PyInterpreterConfig to_cpython(const Config& config) {
 }
 
 // Creates with no thread state current: on 3.12.1 a failed
-// Py_NewInterpreterFromConfig does not re-acquire the caller's GIL.
-PyThreadState* new_interpreter(const Config& config) {
+// Py_NewInterpreterFromConfig does not re-acquire the caller's GIL. One
+// creation at a time (`serial`, taken once the caller's GIL is released): on
+// 3.12.1 two at once from two threads fail ("failed to get the Python codec
+// of the filesystem encoding"), as a pool starting its workers showed.
+PyThreadState* new_interpreter(const Config& config, std::mutex& serial) {
     CallerDetach caller;
+    std::lock_guard one_at_a_time(serial);
     GilstateRestore gilstate;
     const PyInterpreterConfig cpython_config = to_cpython(config);
     PyThreadState* tstate = nullptr;
@@ -43,7 +47,7 @@ Interpreters::Interpreters(_is* main_state) {
 
 int64_t Interpreters::create(const Config& config, bool pooled) {
     config.validate();
-    PyThreadState* tstate = new_interpreter(config);
+    PyThreadState* tstate = new_interpreter(config, creation_mutex_);
     PyInterpreterState* state = PyThreadState_GetInterpreter(tstate);
     const int64_t id = PyInterpreterState_GetID(state);
     auto interpreter = std::make_shared<Interpreter>(state, id, config, false, pooled);

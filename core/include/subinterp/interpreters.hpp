@@ -42,6 +42,7 @@ public:
     static std::optional<int64_t> current_id();
 
 private:
+    std::mutex creation_mutex_;  // creations one at a time (interpreters.cpp)
     mutable std::mutex mutex_;
     std::map<int64_t, std::shared_ptr<Interpreter>> by_id_;  // ids grow, so map order is creation order
 };

@@ -65,7 +65,7 @@ mod regenerate {
             .allowlist_var("SUBINTERP_.*")
             // Enums C returns or stores become newtypes: any integer is a
             // valid value, so a code from a newer library is no UB.
-            .newtype_enum("subinterp_status_code|subinterp_data_kind|subinterp_runtime_mode|subinterp_config_preset|subinterp_unbound")
+            .newtype_enum("subinterp_status_code|subinterp_data_kind|subinterp_runtime_mode|subinterp_config_preset|subinterp_unbound|subinterp_future_state")
             // Flag and field values stay plain constants of the fields' type.
             .constified_enum("subinterp_gil|subinterp_run_flag")
             .translate_enum_integer_types(true)

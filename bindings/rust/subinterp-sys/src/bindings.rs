@@ -357,13 +357,15 @@ pub const SUBINTERP_RUN_CAPTURE_STDERR: subinterp_run_flag = 2;
 pub const SUBINTERP_RUN_STRICT: subinterp_run_flag = 4;
 #[doc = " Flags of subinterp_run_options.flags."]
 pub type subinterp_run_flag = u32;
-#[doc = " Options for subinterp_exec() and subinterp_call(). NULL means defaults."]
+#[doc = " Options for subinterp_exec(), subinterp_call() and pool tasks. NULL\n  means defaults."]
 #[repr(C)]
-#[derive(Debug, Default, Copy, Clone, Hash, PartialEq, Eq)]
+#[derive(Debug, Default, Copy, Clone, PartialEq)]
 pub struct subinterp_run_options {
     pub struct_size: u32,
     #[doc = " SUBINTERP_RUN_* flags. Default 0."]
     pub flags: u32,
+    #[doc = " Deadline of the run in seconds, counted from when the code starts\n  (for a pool task: when a worker takes it). 0 (the default), negative\n  or infinite: none. NaN: SUBINTERP_ERR_INVALID_ARGUMENT.\n\n  When the deadline passes, the library raises an exception in the\n  running Python code (type `subinterp.Interrupted`, a BaseException, so\n  `except Exception` does not swallow it) and the run fails with\n  SUBINTERP_ERR_TIMEOUT; the error carries the traceback of where the code\n  was. The interpreter stays usable. What is interrupted when: Python\n  bytecode within a few milliseconds (one GIL switch interval, 5 ms by\n  default); a C function holding the GIL (a long regex, a big sum) when it\n  returns to Python; a call blocked with the GIL released (time.sleep,\n  socket reads, lock waits) when it returns; a get or put on a subinterp\n  queue within 20 ms. Code that catches the exception and keeps running is\n  interrupted again every 100 ms until the run ends; if it returns a\n  value instead, the run succeeds with it."]
+    pub timeout: f64,
 }
 #[test]
 fn bindgen_test_layout_subinterp_run_options() {
@@ -372,12 +374,12 @@ fn bindgen_test_layout_subinterp_run_options() {
     let ptr = UNINIT.as_ptr();
     assert_eq!(
         ::core::mem::size_of::<subinterp_run_options>(),
-        8usize,
+        16usize,
         "Size of subinterp_run_options"
     );
     assert_eq!(
         ::core::mem::align_of::<subinterp_run_options>(),
-        4usize,
+        8usize,
         "Alignment of subinterp_run_options"
     );
     assert_eq!(
@@ -389,6 +391,11 @@ fn bindgen_test_layout_subinterp_run_options() {
         unsafe { ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
         4usize,
         "Offset of field: subinterp_run_options::flags"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).timeout) as usize - ptr as usize },
+        8usize,
+        "Offset of field: subinterp_run_options::timeout"
     );
 }
 extern "C" {
@@ -447,6 +454,24 @@ extern "C" {
     pub fn subinterp_prepare_main(
         id: i64,
         names: *const subinterp_data,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Interrupt every subinterp_exec(), subinterp_call() and pool task running\n  in interpreter `id` right now, from any thread: each gets the exception\n  described under subinterp_run_options.timeout and fails with\n  SUBINTERP_ERR_CANCELLED (unless it returns first); the interpreter stays\n  usable. Waits until the exception is set (a few milliseconds: it takes the\n  interpreter's GIL), not until the runs end. *interrupted (may be NULL)\n  receives how many runs were interrupted; 0 when nothing ran. Errors:\n  SUBINTERP_ERR_NOT_FOUND."]
+    pub fn subinterp_interrupt(
+        id: i64,
+        interrupted: *mut usize,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Which of `modules` import in an interpreter made with `config` (NULL:\n  the ISOLATED preset), and why the others do not, so users learn before\n  production which config their dependencies need.\n\n  Each module is imported in a fresh interpreter of that config; a module\n  that fails is tried again in an interpreter with a shared GIL (own\n  obmalloc, multi-phase modules only) and then in a LEGACY one, to tell the\n  reasons apart. *report receives a list with one dict per module, in order:\n    \"module\":  str, the name given;\n    \"ok\":      bool, whether it imports under `config`;\n    \"reason\":  str: \"ok\"; \"no-per-interpreter-gil\" (a multi-phase module that\n               does not declare Py_MOD_PER_INTERPRETER_GIL_SUPPORTED: needs\n               gil=SHARED); \"single-phase\" (single-phase init, or declares no\n               multi-interpreter support: needs the LEGACY preset);\n               \"not-isolated\" (CPython 3.12 only: refuses isolated\n               interpreters, single-phase or no per-interpreter GIL; 3.12\n               runs a single-phase module's init before refusing it, and\n               importing some of those again crashes, so it is not retried);\n               \"needs-shared-gil\" or \"needs-legacy\" (fails for another\n               reason, e.g. it starts a daemon thread or forks at import, but\n               imports under that config); \"not-found\" (ModuleNotFoundError);\n               \"error\" (fails in every config);\n    \"needs\":   str or None: \"shared-gil\" or \"legacy\" when another config\n               imports it, else None;\n    \"error\":   str or None: the exception under `config`, as\n               \"Type: message\".\n  Importing runs module code: only check modules you would import anyway.\n  Known CPython 3.12 bugs: importing _asyncio or ssl in an isolated\n  interpreter crashes the process at exit; a refused single-phase module\n  with static state (_testsinglephase, _datetime, _decimal) crashes the\n  process when imported again in any interpreter. Do not check those on\n  3.12.\n  Errors: SUBINTERP_ERR_INVALID_ARGUMENT (NULL modules with count > 0, a\n  NULL or invalid UTF-8 or empty name), SUBINTERP_ERR_CONFIG."]
+    pub fn subinterp_check_imports(
+        config: *const subinterp_config,
+        modules: *const *const ::core::ffi::c_char,
+        count: usize,
+        report: *mut *mut subinterp_data,
         err: *mut *mut subinterp_error,
     ) -> subinterp_status;
 }
@@ -953,4 +978,403 @@ extern "C" {
         count: *mut usize,
         err: *mut *mut subinterp_error,
     ) -> subinterp_status;
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct subinterp_pool {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct subinterp_future {
+    _unused: [u8; 0],
+}
+#[doc = " Options for subinterp_pool_create()."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct subinterp_pool_options {
+    #[doc = " sizeof(subinterp_pool_options), set by the _init() function."]
+    pub struct_size: u32,
+    #[doc = " Number of workers; 0 (default): one per online CPU."]
+    pub workers: u32,
+    #[doc = " Each worker's interpreter config (copied); NULL: ISOLATED."]
+    pub config: *const subinterp_config,
+    #[doc = " Source run once in each new worker's __main__ before any task (copied);\n  NULL: none."]
+    pub init_source: *const ::core::ffi::c_char,
+    #[doc = " Callable run once in each new worker after init_source, as\n  subinterp_call() names it (copied); NULL: none."]
+    pub init_callable: *const ::core::ffi::c_char,
+    #[doc = " Positional arguments for init_callable: tuple, list or NULL\n  (referenced)."]
+    pub init_args: *const subinterp_data,
+    #[doc = " Most tasks waiting for a worker; 0 (default): unbounded. A full queue\n  makes subinterp_pool_submit() wait or fail (its `wait` argument)."]
+    pub max_queued: usize,
+    #[doc = " Replace a worker's interpreter with a fresh one after this many tasks;\n  0 (default): never."]
+    pub max_tasks_per_worker: u64,
+}
+#[test]
+fn bindgen_test_layout_subinterp_pool_options() {
+    const UNINIT: ::core::mem::MaybeUninit<subinterp_pool_options> =
+        ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<subinterp_pool_options>(),
+        56usize,
+        "Size of subinterp_pool_options"
+    );
+    assert_eq!(
+        ::core::mem::align_of::<subinterp_pool_options>(),
+        8usize,
+        "Alignment of subinterp_pool_options"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize },
+        0usize,
+        "Offset of field: subinterp_pool_options::struct_size"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).workers) as usize - ptr as usize },
+        4usize,
+        "Offset of field: subinterp_pool_options::workers"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).config) as usize - ptr as usize },
+        8usize,
+        "Offset of field: subinterp_pool_options::config"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).init_source) as usize - ptr as usize },
+        16usize,
+        "Offset of field: subinterp_pool_options::init_source"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).init_callable) as usize - ptr as usize },
+        24usize,
+        "Offset of field: subinterp_pool_options::init_callable"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).init_args) as usize - ptr as usize },
+        32usize,
+        "Offset of field: subinterp_pool_options::init_args"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).max_queued) as usize - ptr as usize },
+        40usize,
+        "Offset of field: subinterp_pool_options::max_queued"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).max_tasks_per_worker) as usize - ptr as usize },
+        48usize,
+        "Offset of field: subinterp_pool_options::max_tasks_per_worker"
+    );
+}
+impl Default for subinterp_pool_options {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+extern "C" {
+    #[doc = " Fill `opts` with defaults. SUBINTERP_ERR_INVALID_ARGUMENT if NULL."]
+    pub fn subinterp_pool_options_init(opts: *mut subinterp_pool_options) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Create a pool and wait until every worker has its interpreter and has run\n  init_source and init_callable. If any worker fails to start, no pool is\n  made and the first failure is returned, its message prefixed with\n  \"pool worker N: \" (SUBINTERP_ERR_PYTHON with the init's traceback,\n  SUBINTERP_ERR_CONFIG, ...). Also SUBINTERP_ERR_INVALID_ARGUMENT for bad\n  options. `opts` may be NULL. Free the pool with subinterp_pool_free()."]
+    pub fn subinterp_pool_create(
+        opts: *const subinterp_pool_options,
+        pool: *mut *mut subinterp_pool,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Queue a call of `callable` with `args`/`kwargs` (as subinterp_call();\n  referenced, not copied) and return its future in *future. `opts` (flags\n  and timeout) apply to the task; NULL: defaults. `wait`: seconds to wait\n  for room when max_queued tasks are waiting -- SUBINTERP_NO_WAIT (0) fails\n  at once with SUBINTERP_ERR_QUEUE_FULL, negative waits as long as it takes.\n  Errors: SUBINTERP_ERR_QUEUE_FULL, SUBINTERP_ERR_CLOSED after shutdown,\n  SUBINTERP_ERR_RUNTIME when no worker is left,\n  SUBINTERP_ERR_INVALID_ARGUMENT (NULL pool/callable/future, a malformed\n  callable name, wrong args/kwargs kinds: checked before queueing)."]
+    pub fn subinterp_pool_submit(
+        pool: *mut subinterp_pool,
+        callable: *const ::core::ffi::c_char,
+        args: *const subinterp_data,
+        kwargs: *const subinterp_data,
+        opts: *const subinterp_run_options,
+        wait: f64,
+        future: *mut *mut subinterp_future,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Submit (waiting for room as long as it takes) and wait for the result:\n  subinterp_call() on whichever worker is free. Returns the task's status;\n  *result and *output as for subinterp_call()."]
+    pub fn subinterp_pool_call(
+        pool: *mut subinterp_pool,
+        callable: *const ::core::ffi::c_char,
+        args: *const subinterp_data,
+        kwargs: *const subinterp_data,
+        opts: *const subinterp_run_options,
+        result: *mut *mut subinterp_data,
+        output: *mut *mut subinterp_output,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Call `callable` once per element of `arg_lists` (a tuple or list whose\n  elements are tuples or lists of positional arguments), spread over the\n  workers, and return the results in *results as a list in the same order.\n  On the first failure in order, the calls not yet started are cancelled\n  and that failure is returned, its message prefixed with \"item N: \"."]
+    pub fn subinterp_pool_map(
+        pool: *mut subinterp_pool,
+        callable: *const ::core::ffi::c_char,
+        arg_lists: *const subinterp_data,
+        opts: *const subinterp_run_options,
+        results: *mut *mut subinterp_data,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Stop accepting tasks (later submits fail with SUBINTERP_ERR_CLOSED).\n  cancel_pending=1 cancels the queued tasks (their futures end CANCELLED);\n  otherwise workers finish them. wait=1 returns once every worker has\n  finished and destroyed its interpreter; wait=0 returns at once. Running\n  tasks are not interrupted (cancel their futures for that). Calling it\n  again is OK. wait=1 from one of the pool's own workers (a completion\n  callback) fails with SUBINTERP_ERR_BUSY instead of deadlocking."]
+    pub fn subinterp_pool_shutdown(
+        pool: *mut subinterp_pool,
+        wait: ::core::ffi::c_int,
+        cancel_pending: ::core::ffi::c_int,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " SUBINTERP_OK while every worker is alive; SUBINTERP_ERR_RUNTIME with the\n  cause when a worker could not be replaced (degraded) or the pool is shut\n  down."]
+    pub fn subinterp_pool_check(
+        pool: *mut subinterp_pool,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+#[doc = " Counters of a pool, filled by subinterp_pool_get_stats()."]
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct subinterp_pool_stats {
+    #[doc = " sizeof(subinterp_pool_stats), set by the caller (_INIT macro)."]
+    pub struct_size: u32,
+    pub workers: u32,
+    pub live_workers: u32,
+    pub busy_workers: u32,
+    pub queued: u64,
+    pub submitted: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub cancelled: u64,
+    pub replaced: u64,
+}
+#[test]
+fn bindgen_test_layout_subinterp_pool_stats() {
+    const UNINIT: ::core::mem::MaybeUninit<subinterp_pool_stats> =
+        ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<subinterp_pool_stats>(),
+        72usize,
+        "Size of subinterp_pool_stats"
+    );
+    assert_eq!(
+        ::core::mem::align_of::<subinterp_pool_stats>(),
+        8usize,
+        "Alignment of subinterp_pool_stats"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize },
+        0usize,
+        "Offset of field: subinterp_pool_stats::struct_size"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).workers) as usize - ptr as usize },
+        4usize,
+        "Offset of field: subinterp_pool_stats::workers"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).live_workers) as usize - ptr as usize },
+        8usize,
+        "Offset of field: subinterp_pool_stats::live_workers"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).busy_workers) as usize - ptr as usize },
+        12usize,
+        "Offset of field: subinterp_pool_stats::busy_workers"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).queued) as usize - ptr as usize },
+        16usize,
+        "Offset of field: subinterp_pool_stats::queued"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).submitted) as usize - ptr as usize },
+        24usize,
+        "Offset of field: subinterp_pool_stats::submitted"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).succeeded) as usize - ptr as usize },
+        32usize,
+        "Offset of field: subinterp_pool_stats::succeeded"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).failed) as usize - ptr as usize },
+        40usize,
+        "Offset of field: subinterp_pool_stats::failed"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).timed_out) as usize - ptr as usize },
+        48usize,
+        "Offset of field: subinterp_pool_stats::timed_out"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).cancelled) as usize - ptr as usize },
+        56usize,
+        "Offset of field: subinterp_pool_stats::cancelled"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).replaced) as usize - ptr as usize },
+        64usize,
+        "Offset of field: subinterp_pool_stats::replaced"
+    );
+}
+extern "C" {
+    #[doc = " Fill *stats (whose struct_size the caller sets) with current counters."]
+    pub fn subinterp_pool_get_stats(
+        pool: *mut subinterp_pool,
+        stats: *mut subinterp_pool_stats,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+#[doc = " One worker of a pool, filled by subinterp_pool_get_worker()."]
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct subinterp_pool_worker {
+    #[doc = " sizeof(subinterp_pool_worker), set by the caller (_INIT macro)."]
+    pub struct_size: u32,
+    #[doc = " 1 while the worker has a usable interpreter."]
+    pub alive: ::core::ffi::c_int,
+    #[doc = " Its interpreter's id; -1 while it has none."]
+    pub interpreter_id: i64,
+    #[doc = " 1 while it runs a task."]
+    pub busy: ::core::ffi::c_int,
+    #[doc = " Tasks it ran (over all its interpreters), and how many of them failed."]
+    pub tasks: u64,
+    pub failed: u64,
+    #[doc = " How many times its interpreter was replaced."]
+    pub replaced: u64,
+}
+#[test]
+fn bindgen_test_layout_subinterp_pool_worker() {
+    const UNINIT: ::core::mem::MaybeUninit<subinterp_pool_worker> =
+        ::core::mem::MaybeUninit::uninit();
+    let ptr = UNINIT.as_ptr();
+    assert_eq!(
+        ::core::mem::size_of::<subinterp_pool_worker>(),
+        48usize,
+        "Size of subinterp_pool_worker"
+    );
+    assert_eq!(
+        ::core::mem::align_of::<subinterp_pool_worker>(),
+        8usize,
+        "Alignment of subinterp_pool_worker"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize },
+        0usize,
+        "Offset of field: subinterp_pool_worker::struct_size"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).alive) as usize - ptr as usize },
+        4usize,
+        "Offset of field: subinterp_pool_worker::alive"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).interpreter_id) as usize - ptr as usize },
+        8usize,
+        "Offset of field: subinterp_pool_worker::interpreter_id"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).busy) as usize - ptr as usize },
+        16usize,
+        "Offset of field: subinterp_pool_worker::busy"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).tasks) as usize - ptr as usize },
+        24usize,
+        "Offset of field: subinterp_pool_worker::tasks"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).failed) as usize - ptr as usize },
+        32usize,
+        "Offset of field: subinterp_pool_worker::failed"
+    );
+    assert_eq!(
+        unsafe { ::core::ptr::addr_of!((*ptr).replaced) as usize - ptr as usize },
+        40usize,
+        "Offset of field: subinterp_pool_worker::replaced"
+    );
+}
+extern "C" {
+    #[doc = " Describe worker `index` (0 <= index < stats.workers) into *worker.\n  SUBINTERP_ERR_INDEX for an index out of range."]
+    pub fn subinterp_pool_get_worker(
+        pool: *mut subinterp_pool,
+        index: usize,
+        worker: *mut subinterp_pool_worker,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Shut the pool down (cancel_pending=1, wait=1 -- or wait=0 when called from\n  one of its own workers) and free the handle. Futures stay valid. Accepts\n  NULL."]
+    pub fn subinterp_pool_free(pool: *mut subinterp_pool);
+}
+impl subinterp_future_state {
+    pub const SUBINTERP_FUTURE_PENDING: subinterp_future_state = subinterp_future_state(0);
+    pub const SUBINTERP_FUTURE_RUNNING: subinterp_future_state = subinterp_future_state(1);
+    pub const SUBINTERP_FUTURE_FINISHED: subinterp_future_state = subinterp_future_state(2);
+    pub const SUBINTERP_FUTURE_CANCELLED: subinterp_future_state = subinterp_future_state(3);
+}
+#[repr(transparent)]
+#[doc = " States of a future."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct subinterp_future_state(pub u32);
+extern "C" {
+    #[doc = " The future's state now."]
+    pub fn subinterp_future_get_state(
+        future: *const subinterp_future,
+        state: *mut subinterp_future_state,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Wait up to `timeout` seconds (negative: as long as it takes; 0: just\n  look) for the future to be FINISHED or CANCELLED. SUBINTERP_OK when it\n  is, SUBINTERP_ERR_TIMEOUT when not yet."]
+    pub fn subinterp_future_wait(
+        future: *const subinterp_future,
+        timeout: f64,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Wait for the future, then return its outcome as its status: SUBINTERP_OK\n  with *result (a new reference; may be called again), or the task's error\n  (SUBINTERP_ERR_PYTHON, SUBINTERP_ERR_TIMEOUT for its deadline,\n  SUBINTERP_ERR_CANCELLED when cancelled before or while running, ...).\n  If `output` is not NULL, *output receives the text the task captured\n  (empty unless it was submitted with capture flags); free it."]
+    pub fn subinterp_future_result(
+        future: *const subinterp_future,
+        result: *mut *mut subinterp_data,
+        output: *mut *mut subinterp_output,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Cancel: a PENDING task never runs (the future is CANCELLED at once); a\n  RUNNING task is interrupted as by subinterp_interrupt() (its result is\n  SUBINTERP_ERR_CANCELLED unless it returns first; this call waits until the\n  exception is set, not until the task ends); a finished one is left as it\n  is. *cancelled (may be NULL) receives 1 if the task was stopped or will\n  be, 0 if it had already finished."]
+    pub fn subinterp_future_cancel(
+        future: *mut subinterp_future,
+        cancelled: *mut ::core::ffi::c_int,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+#[doc = " Completion callback: `future` is borrowed for the duration of the call."]
+pub type subinterp_future_callback = ::core::option::Option<
+    unsafe extern "C" fn(context: *mut ::core::ffi::c_void, future: *mut subinterp_future),
+>;
+extern "C" {
+    #[doc = " Call `callback(context, future)` exactly once when the future is FINISHED\n  or CANCELLED -- at once, on this thread, if it already is. Otherwise it\n  runs on the thread that completes the future (a pool worker, or the\n  thread that cancels it), with no library lock held and no Python thread\n  state attached, so it may call any subinterp function (except\n  subinterp_pool_shutdown(wait=1) on its own pool). Keep it short: the\n  worker waits for it. Several callbacks run in registration order."]
+    pub fn subinterp_future_on_done(
+        future: *mut subinterp_future,
+        callback: subinterp_future_callback,
+        context: *mut ::core::ffi::c_void,
+        err: *mut *mut subinterp_error,
+    ) -> subinterp_status;
+}
+extern "C" {
+    #[doc = " Drop the handle (the task is not cancelled). Accepts NULL."]
+    pub fn subinterp_future_free(future: *mut subinterp_future);
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem;
 use std::ptr;
 use std::slice;
+use std::time::Duration;
 
 use subinterp_sys as sys;
 
@@ -58,23 +59,30 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// Options of one run ([`Interpreter::exec_with`], [`Interpreter::call_with`]).
+/// Options of one run ([`Interpreter::exec_with`], [`Interpreter::call_with`],
+/// and pool tasks: [`Pool::submit_with`](crate::Pool::submit_with)).
 ///
 /// ```
 /// # fn main() -> subinterp::Result<()> {
-/// use subinterp::{Interpreter, RunOptions};
+/// use std::time::Duration;
+/// use subinterp::{ErrorKind, Interpreter, RunOptions};
 /// let interp = Interpreter::new()?;
 /// let output = interp.exec_with("print('hi')", &RunOptions::new().capture_stdout(true))?;
 /// assert_eq!(output.stdout, "hi\n");
+/// // A deadline: the run is interrupted and fails with Timeout.
+/// let deadline = RunOptions::new().timeout(Duration::from_millis(50));
+/// let err = interp.exec_with("while True: pass", &deadline).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Timeout);
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
     flags: u32,
+    timeout: Option<Duration>,
 }
 
 impl RunOptions {
-    /// No capture, results outside the data model pickled.
+    /// No capture, results outside the data model pickled, no deadline.
     pub fn new() -> RunOptions {
         RunOptions::default()
     }
@@ -104,12 +112,40 @@ impl RunOptions {
         self.flag(sys::SUBINTERP_RUN_STRICT, on)
     }
 
-    fn captures(&self) -> bool {
+    /// A deadline for the run, counted from when the code starts (for a pool
+    /// task: when a worker takes it). When it passes, the library raises
+    /// `subinterp.Interrupted` (a `BaseException`, so `except Exception` does
+    /// not swallow it) in the running code and the run fails with
+    /// [`ErrorKind::Timeout`], carrying the traceback of where the code was;
+    /// the interpreter stays usable.
+    ///
+    /// What is interrupted when: Python bytecode within a few milliseconds
+    /// (one GIL switch interval); a C function holding the GIL when it
+    /// returns to Python; a call blocked with the GIL released (`time.sleep`,
+    /// socket reads, lock waits) when it returns; a get or put on a
+    /// [`Queue`](crate::Queue) within 20 ms. Code that catches the exception
+    /// is interrupted again every 100 ms; if it returns a value instead, the
+    /// run succeeds with it. [`Duration::ZERO`] means no deadline.
+    pub fn timeout(mut self, timeout: Duration) -> RunOptions {
+        self.timeout = if timeout.is_zero() { None } else { Some(timeout) };
+        self
+    }
+
+    /// The deadline set by [`timeout`](RunOptions::timeout), if any.
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    pub(crate) fn captures(&self) -> bool {
         self.flags & (sys::SUBINTERP_RUN_CAPTURE_STDOUT | sys::SUBINTERP_RUN_CAPTURE_STDERR) != 0
     }
 
-    fn to_raw(self) -> sys::subinterp_run_options {
-        sys::subinterp_run_options { struct_size: mem::size_of::<sys::subinterp_run_options>() as u32, flags: self.flags }
+    pub(crate) fn to_raw(self) -> sys::subinterp_run_options {
+        sys::subinterp_run_options {
+            struct_size: mem::size_of::<sys::subinterp_run_options>() as u32,
+            flags: self.flags,
+            timeout: self.timeout.map_or(0.0, |t| t.as_secs_f64()),
+        }
     }
 }
 
@@ -272,11 +308,7 @@ impl Interpreter {
         options: &RunOptions,
     ) -> Result<(Value, Output)> {
         let callable = c_string(callable, "callable")?;
-        let args = to_data(&Value::Tuple(args.into_args()))?;
-        let kwargs = match kwargs {
-            [] => None,
-            pairs => Some(to_data(&Value::Dict(pairs.iter().map(|(k, v)| (Value::from(*k), v.clone())).collect()))?),
-        };
+        let (args, kwargs) = call_data(args, kwargs)?;
         let raw = options.to_raw();
         let mut result = ptr::null_mut();
         let mut output = OutputGuard::new();
@@ -312,6 +344,34 @@ impl Interpreter {
     pub fn prepare_main<K: Into<String>, V: Into<Value>>(&self, names: impl IntoIterator<Item = (K, V)>) -> Result<()> {
         let names = to_data(&Value::Dict(names.into_iter().map(|(k, v)| (Value::Str(k.into()), v.into())).collect()))?;
         check(|err| unsafe { sys::subinterp_prepare_main(self.id.0, names.as_ptr(), err) })
+    }
+
+    /// Interrupts every run (exec, call, pool task) in this interpreter right
+    /// now, from any thread: each gets `subinterp.Interrupted` raised in its
+    /// code and fails with [`ErrorKind::Cancelled`] (unless it returns
+    /// first; see [`RunOptions::timeout`] for what is interrupted when). The
+    /// interpreter stays usable. Returns once the exception is set (a few
+    /// milliseconds), not when the runs end, with how many runs it
+    /// interrupted: 0 when nothing ran.
+    ///
+    /// ```
+    /// # fn main() -> subinterp::Result<()> {
+    /// use std::{thread, time::Duration};
+    /// use subinterp::{ErrorKind, Interpreter};
+    /// let interp = Interpreter::new()?;
+    /// thread::scope(|s| {
+    ///     let run = s.spawn(|| interp.exec("while True: pass"));
+    ///     while !interp.is_running().unwrap() { thread::sleep(Duration::from_millis(1)); }
+    ///     assert_eq!(interp.interrupt().unwrap(), 1);
+    ///     assert_eq!(run.join().unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+    /// });
+    /// interp.exec("x = 1")?;   // still usable
+    /// # Ok(()) }
+    /// ```
+    pub fn interrupt(&self) -> Result<usize> {
+        let mut interrupted = 0;
+        check(|err| unsafe { sys::subinterp_interrupt(self.id.0, &mut interrupted, err) })?;
+        Ok(interrupted)
     }
 
     /// True while the interpreter runs an exec or call, on any thread.
@@ -352,6 +412,16 @@ impl Drop for Interpreter {
     }
 }
 
+/// The portable data of a call's arguments: a tuple, and a dict or nothing.
+pub(crate) fn call_data(args: impl IntoArgs, kwargs: &[(&str, Value)]) -> Result<(Data, Option<Data>)> {
+    let args = to_data(&Value::Tuple(args.into_args()))?;
+    let kwargs = match kwargs {
+        [] => None,
+        pairs => Some(to_data(&Value::Dict(pairs.iter().map(|(k, v)| (Value::from(*k), v.clone())).collect()))?),
+    };
+    Ok((args, kwargs))
+}
+
 /// A NUL-terminated copy of `text` for the C ABI.
 pub(crate) fn c_string(text: &str, what: &str) -> Result<CString> {
     CString::new(text).map_err(|e| {
@@ -360,18 +430,18 @@ pub(crate) fn c_string(text: &str, what: &str) -> Result<CString> {
 }
 
 /// The `subinterp_output` out-parameter of one run, freed on drop.
-struct OutputGuard(*mut sys::subinterp_output);
+pub(crate) struct OutputGuard(*mut sys::subinterp_output);
 
 impl OutputGuard {
-    fn new() -> OutputGuard {
+    pub(crate) fn new() -> OutputGuard {
         OutputGuard(ptr::null_mut())
     }
 
-    fn slot(&mut self) -> *mut *mut sys::subinterp_output {
+    pub(crate) fn slot(&mut self) -> *mut *mut sys::subinterp_output {
         &mut self.0
     }
 
-    fn read(&self) -> Output {
+    pub(crate) fn read(&self) -> Output {
         let text = |get: unsafe extern "C" fn(*const sys::subinterp_output, *mut usize) -> *const std::ffi::c_char| {
             let mut len = 0;
             let ptr = unsafe { get(self.0, &mut len) };
@@ -392,7 +462,7 @@ impl Drop for OutputGuard {
 }
 
 /// The captured output of a run, attached to its error if it failed.
-fn finish(result: Result<()>, output: OutputGuard, options: &RunOptions) -> Result<Output> {
+pub(crate) fn finish(result: Result<()>, output: OutputGuard, options: &RunOptions) -> Result<Output> {
     let output = if options.captures() { output.read() } else { Output::default() };
     match result {
         Ok(()) => Ok(output),

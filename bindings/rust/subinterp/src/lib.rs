@@ -5,6 +5,8 @@
 //! different cores at once. Values cross between Rust and Python as
 //! [`Value`]s of a portable data model (copied, except [`Buffer`]s, which are
 //! shared without copying); [`Queue`]s connect interpreters and Rust threads.
+//! A [`Pool`] keeps warm worker interpreters and runs calls submitted from
+//! any thread, returning a [`Task`] for each.
 //!
 //! ```
 //! # fn main() -> subinterp::Result<()> {
@@ -30,11 +32,19 @@
 //! (one per C status code), a message and, for Python exceptions, the
 //! exception's type and traceback ([`Error::exception`]).
 //!
+//! # Deadlines and interruption
+//!
+//! [`RunOptions::timeout`] gives a run (or a pool task) a deadline: the code
+//! is interrupted and the run fails with [`ErrorKind::Timeout`].
+//! [`Interpreter::interrupt`] and [`Task::cancel`] interrupt running code from
+//! another thread ([`ErrorKind::Cancelled`]). [`check_imports`] tells which
+//! modules import under a config, and which config the others need.
+//!
 //! # Threads
 //!
 //! Any thread may call anything: the C ABI keeps no per-thread state between
-//! calls. [`Interpreter`], [`Queue`], [`Value`], [`Buffer`] and [`Error`] are
-//! `Send + Sync`; each type's documentation gives the reason. The one
+//! calls. [`Interpreter`], [`Queue`], [`Value`], [`Buffer`], [`Pool`],
+//! [`Task`] and [`Error`] are `Send + Sync`; each type's documentation gives the reason. The one
 //! function with a threading precondition, [`runtime::finalize`], is
 //! `unsafe`.
 //!
@@ -48,6 +58,9 @@
 //!
 //! - `serde`: [`to_value`] and [`from_value`] convert any `Serialize` /
 //!   `Deserialize` type.
+//! - `async`: [`Task`] implements `std::future::Future`, so pool tasks can be
+//!   awaited in any executor; the library wakes them from its worker threads
+//!   and the crate depends on no runtime.
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -56,7 +69,9 @@ mod buffer;
 mod config;
 mod data;
 mod error;
+mod imports;
 mod interpreter;
+mod pool;
 mod queue;
 pub mod runtime;
 #[cfg(feature = "serde")]
@@ -67,7 +82,9 @@ pub use bigint::BigInt;
 pub use buffer::Buffer;
 pub use config::{Config, Gil};
 pub use error::{Error, ErrorKind, PythonException, Result};
+pub use imports::{check_imports, ImportCheck, ImportNeeds, ImportReason};
 pub use interpreter::{IntoArgs, Interpreter, InterpreterId, Output, RunOptions};
+pub use pool::{Backpressure, Pool, PoolOptions, PoolStats, Task, TaskState, WorkerInfo};
 pub use queue::{Iter, Queue, QueueInfo, Unbound};
 #[cfg(feature = "serde")]
 pub use serde::{from_value, to_value};

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value as Json};
-use subinterp::{Interpreter, InterpreterId, Output, PythonException, Value};
+use subinterp::{Interpreter, InterpreterId, Output, Pool, PythonException, Task, Value};
 
 use crate::ops;
 
@@ -69,10 +69,12 @@ fn status_of(error: &subinterp::Error) -> &'static str {
     name.strip_prefix("SUBINTERP_ERR_").unwrap_or(name)
 }
 
-/// What a step's `bind` stores: an id, or a result value.
+/// What a step's `bind` stores: an id, a result value, a pool or a task.
 pub enum Bound {
     Id(i64),
     Value(Value),
+    Pool(Pool),
+    Task(Task),
 }
 
 /// Expectation keys every op understands (the error ones).
@@ -109,7 +111,45 @@ impl Case {
             Some(Bound::Value(Value::Queue(queue))) => Ok(queue.id()),
             Some(Bound::Value(Value::Interpreter(id))) => Ok(id.0),
             Some(Bound::Value(other)) => Err(Problem::unsupported(format!("${name} is a {}, not an id", other.kind_name()))),
+            Some(Bound::Pool(_) | Bound::Task(_)) => Err(Problem::unsupported(format!("${name} is a pool or task, not an id"))),
             None => Err(Problem::unsupported(format!("unbound name ${name}"))),
+        }
+    }
+
+    /// The name a `"$name"` reference names.
+    fn name_of(reference: &Json) -> Result<&str, Problem> {
+        reference
+            .as_str()
+            .and_then(|text| text.strip_prefix('$'))
+            .ok_or_else(|| Problem::unsupported(format!("not a \"$name\": {reference}")))
+    }
+
+    /// The pool bound to `"$name"`.
+    pub fn pool(&self, reference: &Json) -> Result<&Pool, Problem> {
+        match self.names.get(Case::name_of(reference)?) {
+            Some(Bound::Pool(pool)) => Ok(pool),
+            _ => Err(Problem::unsupported(format!("{reference} is not a pool"))),
+        }
+    }
+
+    /// Takes the pool bound to `"$name"` out of the case (to free it).
+    pub fn take_pool(&mut self, reference: &Json) -> Result<Pool, Problem> {
+        let name = Case::name_of(reference)?;
+        match self.names.remove(name) {
+            Some(Bound::Pool(pool)) => Ok(pool),
+            Some(other) => {
+                self.names.insert(name.to_owned(), other);
+                Err(Problem::unsupported(format!("{reference} is not a pool")))
+            }
+            None => Err(Problem::unsupported(format!("{reference} is not a pool (freed already?)"))),
+        }
+    }
+
+    /// The task bound to `"$name"`.
+    pub fn task(&self, reference: &Json) -> Result<&Task, Problem> {
+        match self.names.get(Case::name_of(reference)?) {
+            Some(Bound::Task(task)) => Ok(task),
+            _ => Err(Problem::unsupported(format!("{reference} is not a future"))),
         }
     }
 
@@ -180,6 +220,15 @@ impl Case {
     /// Drops what the case took, ignoring errors: its names (values hold
     /// queues and buffers), its interpreters (last first), its queue holds.
     pub fn cleanup(&mut self) {
+        // Pools first: cancel what is queued, stop what still runs (a case
+        // may leave an endless task behind), then free them, which waits.
+        let pools: Vec<String> =
+            self.names.iter().filter(|(_, bound)| matches!(bound, Bound::Pool(_))).map(|(name, _)| name.clone()).collect();
+        for name in pools {
+            if let Some(Bound::Pool(pool)) = self.names.remove(&name) {
+                crate::pools::stop(pool);
+            }
+        }
         self.names.clear();
         while let Some(interp) = self.interpreters.pop() {
             let _ = interp.close();

@@ -12,6 +12,7 @@
 
 mod case;
 mod ops;
+mod pools;
 mod values;
 
 use std::ffi::c_int;

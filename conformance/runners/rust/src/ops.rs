@@ -14,11 +14,12 @@ use subinterp::{BigInt, Buffer, Config, Gil, Interpreter, InterpreterId, Queue, 
 use subinterp_sys as sys;
 
 use crate::case::{check_output, expect_str, Bound, Case, Problem};
+use crate::pools;
 use crate::values::{build, check, render, text_of};
 
-type Step = Map<String, Json>;
-type Expect = Map<String, Json>;
-type Outcome = Result<Option<Bound>, Problem>;
+pub(crate) type Step = Map<String, Json>;
+pub(crate) type Expect = Map<String, Json>;
+pub(crate) type Outcome = Result<Option<Bound>, Problem>;
 type Handler = fn(&mut Case, &Step, &Expect) -> Outcome;
 
 /// Each op with its handler and the expectations it checks (besides the
@@ -53,6 +54,21 @@ const OPS: &[(&str, Handler, &[&str])] = &[
     ("queue_release", op_queue_release, &[]),
     ("queue_destroy", op_queue_destroy, &[]),
     ("status_name", op_status_name, &["name"]),
+    ("interrupt", pools::op_interrupt, &["value"]),
+    ("check_imports", pools::op_check_imports, &["value"]),
+    ("pool_create", pools::op_pool_create, &[]),
+    ("pool_submit", pools::op_pool_submit, &[]),
+    ("pool_call", pools::op_pool_call, &["value", "stdout", "stderr"]),
+    ("pool_map", pools::op_pool_map, &["value"]),
+    ("pool_shutdown", pools::op_pool_shutdown, &[]),
+    ("pool_check", pools::op_pool_check, &[]),
+    ("pool_stats", pools::op_pool_stats, &["stats"]),
+    ("pool_worker", pools::op_pool_worker, &["worker"]),
+    ("pool_free", pools::op_pool_free, &[]),
+    ("future_result", pools::op_future_result, &["value", "stdout", "stderr"]),
+    ("future_wait", pools::op_future_wait, &[]),
+    ("future_state", pools::op_future_state, &["value"]),
+    ("future_cancel", pools::op_future_cancel, &["value"]),
     // null_pointer needs c-pointers: a Rust reference is never NULL.
 ];
 
@@ -63,13 +79,13 @@ pub fn find(op: &str) -> Option<(Handler, &'static [&'static str])> {
 
 // ---- arguments and checks -------------------------------------------------
 
-fn arg<'a>(step: &'a Step, key: &str) -> Result<&'a Json, Problem> {
+pub(crate) fn arg<'a>(step: &'a Step, key: &str) -> Result<&'a Json, Problem> {
     step.get(key).ok_or_else(|| Problem::unsupported(format!("missing \"{key}\"")))
 }
 
 /// A handle on the step's interpreter id. It never destroys the interpreter;
 /// a stale id gives NOT_FOUND when used.
-fn interpreter(case: &Case, step: &Step) -> Result<Interpreter, Problem> {
+pub(crate) fn interpreter(case: &Case, step: &Step) -> Result<Interpreter, Problem> {
     Ok(Interpreter::from_id(InterpreterId(case.resolve(arg(step, "interp")?)?)))
 }
 
@@ -79,8 +95,17 @@ fn queue(case: &Case, step: &Step) -> Result<Queue, Problem> {
     Ok(Queue::from_id(case.resolve(arg(step, "queue")?)?)?)
 }
 
-fn run_options(step: &Step) -> Result<RunOptions, Problem> {
+/// `flags` and `timeout` (the run's deadline, in seconds) of exec, call and
+/// the pool ops.
+pub(crate) fn run_options(step: &Step) -> Result<RunOptions, Problem> {
     let mut options = RunOptions::new();
+    if let Some(timeout) = step.get("timeout") {
+        let seconds = timeout.as_f64().ok_or_else(|| Problem::unsupported("timeout must be a number"))?;
+        // 0, negative or infinite: no deadline (as in C). NaN cannot be JSON.
+        if seconds > 0.0 && seconds.is_finite() {
+            options = options.timeout(Duration::from_secs_f64(seconds));
+        }
+    }
     let Some(flags) = step.get("flags") else { return Ok(options) };
     let flags = flags.as_array().ok_or_else(|| Problem::unsupported("flags must be an array"))?;
     for flag in flags {
@@ -150,7 +175,7 @@ fn check_ids(case: &Case, expect: &Expect, ids: &[i64]) -> Result<(), Problem> {
 
 /// Runs one raw subinterp-sys call; a refusal is the step's outcome, with the
 /// library's status name and message.
-fn raw(call: impl FnOnce(*mut *mut sys::subinterp_error) -> sys::subinterp_status) -> Result<(), Problem> {
+pub(crate) fn raw(call: impl FnOnce(*mut *mut sys::subinterp_error) -> sys::subinterp_status) -> Result<(), Problem> {
     let mut err = ptr::null_mut();
     let status = call(&mut err);
     let outcome = if status == sys::subinterp_status::SUBINTERP_OK {
@@ -358,7 +383,7 @@ fn preset(name: &Json) -> Result<Config, Problem> {
 /// A `Config` from a CONFIG of a case: the preset with fields overridden.
 /// Booleans are 0 or 1 and gil one of the three Gil values; anything else
 /// cannot be a Rust Config (c-structs).
-fn config_of(spec: &Json) -> Result<Config, Problem> {
+pub(crate) fn config_of(spec: &Json) -> Result<Config, Problem> {
     let spec = spec.as_object().ok_or_else(|| Problem::unsupported("a config must be an object"))?;
     let mut config = match spec.get("preset") {
         None => Config::isolated(),
@@ -509,24 +534,11 @@ fn op_call(case: &mut Case, step: &Step, expect: &Expect) -> Outcome {
     // Positional arguments are a sequence of values (IntoArgs; the crate
     // passes them as a tuple): a JSON array of values, or a tagged list or
     // tuple. Absent (NULL in C): no arguments.
-    let args: Vec<Value> = match step.get("args") {
+    let args = match step.get("args") {
         None => Vec::new(),
-        Some(Json::Array(items)) => items.iter().map(|item| build(case, item)).collect::<Result<_, _>>()?,
-        Some(tagged) => match build(case, tagged)? {
-            Value::Tuple(items) | Value::List(items) => items,
-            other => {
-                return Err(Problem::unsupported(format!(
-                    "args of kind {} cannot be expressed: call_with takes positional arguments as IntoArgs \
-                     (a sequence of values)",
-                    other.kind_name()
-                )))
-            }
-        },
+        Some(args) => positional(case, args)?,
     };
-    let kwargs = match step.get("kwargs") {
-        None => Vec::new(),
-        Some(tagged) => named(build(case, tagged)?, "kwargs", "call_with takes keyword arguments as &[(&str, Value)]")?,
-    };
+    let kwargs = keywords(case, step)?;
     let kwargs: Vec<(&str, Value)> = kwargs.iter().map(|(name, value)| (name.as_str(), value.clone())).collect();
     let (value, output) = interp.call_with(callable, args, &kwargs, &run_options(step)?)?;
     check_output(expect, &output)?;
@@ -534,6 +546,30 @@ fn op_call(case: &mut Case, step: &Step, expect: &Expect) -> Outcome {
         check(case, want, &value, "value")?;
     }
     Ok(Some(Bound::Value(value)))
+}
+
+/// Positional arguments: a JSON array of tagged values, or a tagged list or
+/// tuple (the crate takes them as IntoArgs, a sequence of values).
+pub(crate) fn positional(case: &Case, args: &Json) -> Result<Vec<Value>, Problem> {
+    match args {
+        Json::Array(items) => items.iter().map(|item| build(case, item)).collect(),
+        tagged => match build(case, tagged)? {
+            Value::Tuple(items) | Value::List(items) => Ok(items),
+            other => Err(Problem::unsupported(format!(
+                "args of kind {} cannot be expressed: the crate takes positional arguments as IntoArgs \
+                 (a sequence of values)",
+                other.kind_name()
+            ))),
+        },
+    }
+}
+
+/// The step's `kwargs` as (name, value) pairs (none when absent).
+pub(crate) fn keywords(case: &Case, step: &Step) -> Result<Vec<(String, Value)>, Problem> {
+    match step.get("kwargs") {
+        None => Ok(Vec::new()),
+        Some(tagged) => named(build(case, tagged)?, "kwargs", "the crate takes keyword arguments as &[(&str, Value)]"),
+    }
 }
 
 fn op_prepare_main(case: &mut Case, step: &Step, _: &Expect) -> Outcome {

@@ -3,7 +3,10 @@ package subinterp
 // #include "shim.h"
 import "C"
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Status is a status code of the C ABI (SUBINTERP_ERR_*).
 type Status int32
@@ -72,11 +75,18 @@ type Error struct {
 	Message string
 	// Output captured before the failure (nil unless the run captured).
 	Output *Output
-	// cause is what ended a wait early (a context's error), for errors.Is.
+	// For a run interrupted by its deadline or a cancellation (ErrTimeout,
+	// ErrCancelled): the exception raised in the code ("subinterp" and
+	// "Interrupted") and the traceback of where the code was, as
+	// traceback.format_exception() prints it; "" for other errors.
+	Module, Qualname, Traceback string
+	// cause is the context error behind the failure (a wait ended early, a
+	// deadline or a cancellation), for errors.Is.
 	cause error
 }
 
-// Unwrap gives the context error that ended a wait, if any.
+// Unwrap gives the context error behind the failure, if any:
+// context.DeadlineExceeded or context.Canceled.
 func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string { return fmt.Sprintf("%v: %s", e.Status, e.Message) }
@@ -116,7 +126,7 @@ func (e *PythonError) Is(target error) bool {
 // in the same cgo call) and frees the C error object.
 func newError(status C.subinterp_status, view *C.si_error) error {
 	defer C.subinterp_error_free(view.owner)
-	if view.module != nil && view.qualname != nil {
+	if view.code == C.SUBINTERP_ERR_PYTHON && view.module != nil && view.qualname != nil {
 		return &PythonError{
 			Module:    C.GoString(view.module),
 			Qualname:  C.GoString(view.qualname),
@@ -127,7 +137,24 @@ func newError(status C.subinterp_status, view *C.si_error) error {
 	if view.message == nil {
 		return &Error{Status: Status(status), Message: Status(status).String()}
 	}
-	return &Error{Status: Status(view.code), Message: C.GoString(view.message)}
+	failure := &Error{Status: Status(view.code), Message: C.GoString(view.message)}
+	if view.module != nil && view.qualname != nil {
+		failure.Module, failure.Qualname = C.GoString(view.module), C.GoString(view.qualname)
+	}
+	if view.traceback != nil {
+		failure.Traceback = C.GoString(view.traceback)
+	}
+	return failure
+}
+
+// withCause makes a context's error the cause of a library error (see
+// Error.Unwrap); other errors are returned as they are.
+func withCause(err, cause error) error {
+	var failure *Error
+	if cause != nil && errors.As(err, &failure) && failure.cause == nil {
+		failure.cause = cause
+	}
+	return err
 }
 
 // check runs a shim and turns its status into an error.

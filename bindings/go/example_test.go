@@ -56,3 +56,60 @@ func ExamplePythonError() {
 	}
 	// Output: json.decoder.JSONDecodeError
 }
+
+func ExamplePool() {
+	pool, err := subinterp.NewPool(subinterp.PoolOptions{
+		Workers:    2, // warm isolated interpreters, one OS thread each
+		InitSource: "def square(x): return x * x",
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	future, _ := pool.Submit(ctx, "square", 7)
+	defer future.Close()
+	result, err := future.Result(ctx)
+	fmt.Println(result, err)
+	squares, err := pool.Map(ctx, "square", [][]any{{1}, {2}, {3}})
+	fmt.Println(squares, err)
+	// Output:
+	// 49 <nil>
+	// [1 4 9] <nil>
+}
+
+func ExamplePool_Call() {
+	pool, _ := subinterp.NewPool(subinterp.PoolOptions{Workers: 1, InitSource: "def spin():\n    while True: pass"})
+	defer pool.Close()
+	// The context's deadline interrupts the task; the worker stays usable.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := pool.Call(ctx, "spin")
+	fmt.Println(errors.Is(err, subinterp.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	n, err := pool.Call(context.Background(), "len", "four")
+	fmt.Println(n, err)
+	// Output:
+	// true true
+	// 4 <nil>
+}
+
+func ExampleInterpreter_ExecContext() {
+	interp, _ := subinterp.New()
+	defer interp.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel) // interrupts the run
+	err := interp.ExecContext(ctx, "while True: pass")
+	fmt.Println(errors.Is(err, subinterp.ErrCancelled), errors.Is(err, context.Canceled))
+	// Output: true true
+}
+
+func ExampleCheckImports() {
+	checks, _ := subinterp.CheckImports(subinterp.IsolatedConfig(), "math", "no_such_module")
+	for _, c := range checks {
+		fmt.Printf("%s %t %s %q\n", c.Module, c.OK, c.Reason, c.Needs)
+	}
+	// Output:
+	// math true ok ""
+	// no_such_module false not-found ""
+}

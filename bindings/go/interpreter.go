@@ -4,9 +4,12 @@ package subinterp
 import "C"
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -82,7 +85,8 @@ func List() ([]int64, error) {
 // ID is the interpreter's id (CPython's own).
 func (i *Interpreter) ID() int64 { return i.id }
 
-// RunOptions are the options of ExecWith and CallWith.
+// RunOptions are the options of ExecWith, CallWith and their Context
+// variants, and of pool tasks (TaskOptions).
 type RunOptions struct {
 	// CaptureStdout and CaptureStderr capture what the run writes to
 	// sys.stdout and sys.stderr into Output.
@@ -90,6 +94,12 @@ type RunOptions struct {
 	// Strict fails with ErrNotShareable for a result outside the data model
 	// instead of returning it Pickled.
 	Strict bool
+	// Timeout is the run's deadline, counted from when the code starts (for
+	// a pool task: when a worker takes it); 0 or negative: none. When it
+	// passes, the running Python code is interrupted (see ExecContext) and
+	// the run fails with ErrTimeout; the interpreter stays usable. A
+	// context's deadline does the same (the sooner of the two applies).
+	Timeout time.Duration
 }
 
 func (o RunOptions) toC() C.subinterp_run_options {
@@ -103,7 +113,11 @@ func (o RunOptions) toC() C.subinterp_run_options {
 	if o.Strict {
 		flags |= C.SUBINTERP_RUN_STRICT
 	}
-	return C.subinterp_run_options{struct_size: C.uint32_t(unsafe.Sizeof(C.subinterp_run_options{})), flags: flags}
+	raw := C.subinterp_run_options{struct_size: C.uint32_t(unsafe.Sizeof(C.subinterp_run_options{})), flags: flags}
+	if o.Timeout > 0 {
+		raw.timeout = C.double(o.Timeout.Seconds())
+	}
+	return raw
 }
 
 func (o RunOptions) captures() bool { return o.CaptureStdout || o.CaptureStderr }
@@ -124,15 +138,44 @@ func (i *Interpreter) Exec(source string) error {
 // ExecWith is Exec with options; it returns the captured output, which a
 // failed run's error carries too (Error.Output).
 func (i *Interpreter) ExecWith(source string, opts RunOptions) (Output, error) {
+	return i.ExecWithContext(context.Background(), source, opts)
+}
+
+// ExecContext is Exec under a context:
+//
+//   - ctx's deadline is the run's deadline: when it passes, the library
+//     raises an exception (subinterp.Interrupted, a BaseException) in the
+//     running code and the run fails with an error matching both ErrTimeout
+//     and context.DeadlineExceeded;
+//   - ctx's cancellation interrupts the interpreter (Interrupt) from a
+//     goroutine that watches ctx.Done() while the run goes on, and the run
+//     fails with an error matching both ErrCancelled and context.Canceled.
+//     That interrupts every run in this interpreter at that moment, other
+//     goroutines' included: give runs that must be cancelled alone an
+//     interpreter of their own.
+//
+// Either way the interpreter stays usable. What is interrupted when: Python
+// bytecode within a few milliseconds; a C function holding the GIL (a long
+// regex, a big sum) when it returns to Python; a call blocked with the GIL
+// released (time.sleep, socket reads, lock waits) when it returns; a get or
+// put on a Queue within 20 ms. A ctx already done fails at once, running
+// nothing.
+func (i *Interpreter) ExecContext(ctx context.Context, source string) error {
+	_, err := i.ExecWithContext(ctx, source, RunOptions{})
+	return err
+}
+
+// ExecWithContext is ExecWith under a context (see ExecContext).
+func (i *Interpreter) ExecWithContext(ctx context.Context, source string, opts RunOptions) (Output, error) {
 	src, err := cString(source, "source")
 	if err != nil {
 		return Output{}, err
 	}
 	defer C.free(unsafe.Pointer(src))
-	raw := opts.toC()
 	var out *C.subinterp_output
-	err = check(func(e *C.si_error) C.subinterp_status { return C.si_exec(C.int64_t(i.id), src, &raw, &out, e) })
-	runtime.KeepAlive(i)
+	err = i.runUnder(ctx, opts, func(raw *C.subinterp_run_options) error {
+		return check(func(e *C.si_error) C.subinterp_status { return C.si_exec(C.int64_t(i.id), src, raw, &out, e) })
+	})
 	return finishRun(err, out, opts)
 }
 
@@ -150,6 +193,19 @@ func (i *Interpreter) Call(callable string, args ...any) (any, error) {
 // CallWith is Call with keyword arguments and options; it also returns the
 // captured output.
 func (i *Interpreter) CallWith(callable string, args []any, kwargs map[string]any, opts RunOptions) (any, Output, error) {
+	return i.CallWithContext(context.Background(), callable, args, kwargs, opts)
+}
+
+// CallContext is Call under a context: its deadline is the run's deadline,
+// its cancellation interrupts the interpreter (see ExecContext).
+func (i *Interpreter) CallContext(ctx context.Context, callable string, args ...any) (any, error) {
+	result, _, err := i.CallWithContext(ctx, callable, args, nil, RunOptions{})
+	return result, err
+}
+
+// CallWithContext is CallWith under a context (see ExecContext).
+func (i *Interpreter) CallWithContext(ctx context.Context, callable string, args []any, kwargs map[string]any,
+	opts RunOptions) (any, Output, error) {
 	name, err := cString(callable, "callable")
 	if err != nil {
 		return nil, Output{}, err
@@ -167,13 +223,13 @@ func (i *Interpreter) CallWith(callable string, args []any, kwargs map[string]an
 		}
 		defer kwData.free()
 	}
-	raw := opts.toC()
 	var result *C.subinterp_data
 	var out *C.subinterp_output
-	err = check(func(e *C.si_error) C.subinterp_status {
-		return C.si_call(C.int64_t(i.id), name, argData.ptr, kwData.cptr(), &raw, &result, &out, e)
+	err = i.runUnder(ctx, opts, func(raw *C.subinterp_run_options) error {
+		return check(func(e *C.si_error) C.subinterp_status {
+			return C.si_call(C.int64_t(i.id), name, argData.ptr, kwData.cptr(), raw, &result, &out, e)
+		})
 	})
-	runtime.KeepAlive(i)
 	output, err := finishRun(err, out, opts)
 	if err != nil {
 		return nil, output, err
@@ -182,6 +238,114 @@ func (i *Interpreter) CallWith(callable string, args []any, kwargs map[string]an
 	defer value.free()
 	converted, err := value.toGo()
 	return converted, output, err
+}
+
+// runUnder runs a run (exec or call) under ctx: the sooner of ctx's deadline
+// and opts.Timeout is the run's timeout, and a cancellation of ctx
+// interrupts the interpreter until the run returns. The watching goroutine
+// ends before runUnder returns, so no interrupt of this run can reach a
+// later one.
+func (i *Interpreter) runUnder(ctx context.Context, opts RunOptions, run func(*C.subinterp_run_options) error) error {
+	defer runtime.KeepAlive(i)
+	raw := opts.toC()
+	timeout, fromContext, err := runTimeout(ctx, opts.Timeout)
+	if err != nil {
+		return err
+	}
+	raw.timeout = timeout
+	if ctx.Done() == nil {
+		return outcomeUnder(ctx, run(&raw), fromContext)
+	}
+	finished := make(chan struct{})
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			return // a deadline: the run's own timeout interrupts it
+		}
+		// Interrupt until the run returns: the first interrupt may come
+		// before the run has started (and then interrupts nothing).
+		ticker := time.NewTicker(pollInterval)
+		defer ticker.Stop()
+		for {
+			_, _ = i.Interrupt()
+			select {
+			case <-finished:
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	err = run(&raw)
+	close(finished)
+	<-watching
+	return outcomeUnder(ctx, err, fromContext)
+}
+
+// runTimeout is the C timeout of a run under ctx with its own timeout, and
+// whether ctx's deadline is the one that applies; a ctx already done is an
+// error (nothing runs).
+func runTimeout(ctx context.Context, own time.Duration) (C.double, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, contextError(err)
+	}
+	timeout := max(own, 0)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return C.double(timeout.Seconds()), false, nil
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return 0, false, contextError(context.DeadlineExceeded)
+	}
+	if timeout == 0 || left < timeout {
+		return C.double(left.Seconds()), true, nil
+	}
+	return C.double(timeout.Seconds()), false, nil
+}
+
+// outcomeUnder gives a run's error the context's error as its cause when the
+// context ended it: its deadline (ErrTimeout) or its cancellation
+// (ErrCancelled).
+func outcomeUnder(ctx context.Context, err error, fromContext bool) error {
+	switch {
+	case err == nil:
+		return nil
+	case fromContext && errors.Is(err, ErrTimeout):
+		return withCause(err, context.DeadlineExceeded)
+	case errors.Is(err, ErrCancelled) && errors.Is(ctx.Err(), context.Canceled):
+		return withCause(err, context.Canceled)
+	}
+	return err
+}
+
+// contextError is the error of a call whose context is done before it ran:
+// ErrTimeout for a deadline, ErrCancelled for a cancellation, with the
+// context's error as the cause.
+func contextError(cause error) error {
+	status := StatusCancelled
+	if errors.Is(cause, context.DeadlineExceeded) {
+		status = StatusTimeout
+	}
+	return &Error{Status: status, Message: "the context is done: " + cause.Error(), cause: cause}
+}
+
+// Interrupt interrupts every Exec, Call and pool task running in the
+// interpreter right now, from any goroutine: each gets an exception
+// (subinterp.Interrupted, a BaseException) and fails with ErrCancelled,
+// unless it returns first. It returns how many runs it interrupted (0 when
+// nothing ran) once the exception is set, not when the runs end. The
+// interpreter stays usable. See ExecContext for what is interrupted when.
+func (i *Interpreter) Interrupt() (int, error) {
+	var n C.size_t
+	err := check(func(e *C.si_error) C.subinterp_status { return C.si_interrupt(C.int64_t(i.id), &n, e) })
+	runtime.KeepAlive(i)
+	return int(n), err
 }
 
 // PrepareMain binds names in __main__ before running code (PEP 734's

@@ -118,4 +118,39 @@ SI_SHIM(queue_size, (int64_t id, size_t *n, si_error *e), (id, n, &err))
 SI_SHIM(queue_get_info, (int64_t id, subinterp_queue_info *info, si_error *e), (id, info, &err))
 SI_SHIM(queue_list, (int64_t *ids, size_t cap, size_t *count, si_error *e), (ids, cap, count, &err))
 
+SI_SHIM(interrupt, (int64_t id, size_t *n, si_error *e), (id, n, &err))
+SI_SHIM(check_imports, (const subinterp_config *c, const char *const *modules, size_t n, subinterp_data **report,
+                        si_error *e), (c, modules, n, report, &err))
+SI_SHIM(pool_create, (const subinterp_pool_options *o, subinterp_pool **pool, si_error *e), (o, pool, &err))
+SI_SHIM(pool_submit, (subinterp_pool *p, const char *name, const subinterp_data *args, const subinterp_data *kwargs,
+                      const subinterp_run_options *o, double wait, subinterp_future **f, si_error *e),
+        (p, name, args, kwargs, o, wait, f, &err))
+SI_SHIM(pool_map, (subinterp_pool *p, const char *name, const subinterp_data *arg_lists,
+                   const subinterp_run_options *o, subinterp_data **results, si_error *e),
+        (p, name, arg_lists, o, results, &err))
+SI_SHIM(pool_shutdown, (subinterp_pool *p, int wait, int cancel_pending, si_error *e), (p, wait, cancel_pending, &err))
+SI_SHIM(pool_check, (subinterp_pool *p, si_error *e), (p, &err))
+SI_SHIM(pool_get_stats, (subinterp_pool *p, subinterp_pool_stats *s, si_error *e), (p, s, &err))
+SI_SHIM(pool_get_worker, (subinterp_pool *p, size_t i, subinterp_pool_worker *w, si_error *e), (p, i, w, &err))
+SI_SHIM(future_get_state, (const subinterp_future *f, subinterp_future_state *s, si_error *e), (f, s, &err))
+SI_SHIM(future_wait, (const subinterp_future *f, double timeout, si_error *e), (f, timeout, &err))
+SI_SHIM(future_result, (const subinterp_future *f, subinterp_data **result, subinterp_output **out, si_error *e),
+        (f, result, out, &err))
+SI_SHIM(future_cancel, (subinterp_future *f, int *cancelled, si_error *e), (f, cancelled, &err))
+
+/* Completion callbacks: the context is a runtime/cgo.Handle (an integer, not
+ * a Go pointer), passed to the Go function siGoFutureDone (future.go). */
+extern void siGoFutureDone(uintptr_t handle);
+
+static void si_future_done(void *context, subinterp_future *future) {
+    (void)future;
+    siGoFutureDone((uintptr_t)context);
+}
+
+static subinterp_status si_future_on_done(subinterp_future *f, uintptr_t handle, si_error *e) {
+    subinterp_error *err = NULL;
+    subinterp_status status = subinterp_future_on_done(f, si_future_done, (void *)handle, &err);
+    return si_capture(status, err, e);
+}
+
 #endif

@@ -63,6 +63,21 @@ func init() {
 		"queue_release":    {opQueueRelease, nil},
 		"queue_destroy":    {opQueueDestroy, nil},
 		"status_name":      {opStatusName, []string{"name"}},
+		"interrupt":        {opInterrupt, []string{"value"}},
+		"check_imports":    {opCheckImports, []string{"value"}},
+		"pool_create":      {opPoolCreate, nil},
+		"pool_submit":      {opPoolSubmit, nil},
+		"pool_call":        {opPoolCall, []string{"value", "stdout", "stderr"}},
+		"pool_map":         {opPoolMap, []string{"value"}},
+		"pool_shutdown":    {opPoolShutdown, nil},
+		"pool_check":       {opPoolCheck, nil},
+		"pool_stats":       {opPoolStats, []string{"stats"}},
+		"pool_worker":      {opPoolWorker, []string{"worker"}},
+		"pool_free":        {opPoolFree, nil},
+		"future_result":    {opFutureResult, []string{"value", "stdout", "stderr"}},
+		"future_wait":      {opFutureWait, nil},
+		"future_state":     {opFutureState, []string{"value"}},
+		"future_cancel":    {opFutureCancel, []string{"value"}},
 		// null_pointer needs c-pointers: the binding never passes NULL.
 	}
 }
@@ -139,6 +154,14 @@ func queue(c *Case, s step) (*subinterp.Queue, error) {
 
 func runOptions(s step) (subinterp.RunOptions, error) {
 	var options subinterp.RunOptions
+	if given, ok := s["timeout"]; ok {
+		// The run's deadline: 0 or negative is none, as in C.
+		seconds, ok := floatArg(given)
+		if !ok {
+			return options, unsupportedf("timeout must be a number")
+		}
+		options.Timeout = time.Duration(seconds * float64(time.Second))
+	}
 	flags, ok := s["flags"]
 	if !ok {
 		return options, nil
@@ -654,11 +677,45 @@ func opCall(c *Case, s step, e expects) (*binding, error) {
 	if !ok {
 		return nil, unsupportedf("callable must be a string")
 	}
-	// Positional arguments are a []any (the binding passes them as a
-	// tuple): a JSON array of values, or a tagged list or tuple. Absent
-	// (NULL in C): no arguments.
+	args, err := c.positional(s)
+	if err != nil {
+		return nil, err
+	}
+	kwargs, err := c.keywords(s)
+	if err != nil {
+		return nil, err
+	}
+	options, err := runOptions(s)
+	if err != nil {
+		return nil, err
+	}
+	result, output, err := interp.CallWith(callable, args, kwargs, options)
+	if err != nil {
+		return nil, err
+	}
+	c.own(result)
+	if err := checkOutput(e, output); err != nil {
+		return nil, err
+	}
+	if want, ok := e["value"]; ok {
+		if err := c.check(want, result, "value"); err != nil {
+			return nil, err
+		}
+	}
+	return &binding{value: result}, nil
+}
+
+// positional is a step's "args": a []any (the binding passes positional
+// arguments as a tuple): a JSON array of values, or a tagged list or tuple.
+// Absent (NULL in C): no arguments.
+func (c *Case) positional(s step) ([]any, error) {
+	return c.argList(s["args"])
+}
+
+// argList is one list of positional arguments (see positional).
+func (c *Case) argList(list any) ([]any, error) {
 	var args []any
-	switch given := s["args"].(type) {
+	switch given := list.(type) {
 	case nil:
 	case []any:
 		for _, item := range given {
@@ -683,35 +740,20 @@ func opCall(c *Case, s step, e expects) (*binding, error) {
 				"as []any (needs untyped-args)", kindOf(value))
 		}
 	}
-	var kwargs map[string]any
-	if given, ok := s["kwargs"]; ok {
-		value, err := c.build(given)
-		if err != nil {
-			return nil, err
-		}
-		if kwargs, err = named(value, "kwargs", "CallWith takes keyword arguments as map[string]any "+
-			"(needs untyped-args)"); err != nil {
-			return nil, err
-		}
+	return args, nil
+}
+
+// keywords is a step's "kwargs" as a map[string]any (nil when absent).
+func (c *Case) keywords(s step) (map[string]any, error) {
+	given, ok := s["kwargs"]
+	if !ok {
+		return nil, nil
 	}
-	options, err := runOptions(s)
+	value, err := c.build(given)
 	if err != nil {
 		return nil, err
 	}
-	result, output, err := interp.CallWith(callable, args, kwargs, options)
-	if err != nil {
-		return nil, err
-	}
-	c.own(result)
-	if err := checkOutput(e, output); err != nil {
-		return nil, err
-	}
-	if want, ok := e["value"]; ok {
-		if err := c.check(want, result, "value"); err != nil {
-			return nil, err
-		}
-	}
-	return &binding{value: result}, nil
+	return named(value, "kwargs", "CallWith takes keyword arguments as map[string]any (needs untyped-args)")
 }
 
 func opPrepareMain(c *Case, s step, e expects) (*binding, error) {

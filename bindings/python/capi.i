@@ -1,6 +1,6 @@
 /* The control plane of the Python binding: SWIG's wrapping of the C ABI
- * (runtime, interpreters, exec, call, prepare_main, configs) as the module
- * `subinterp.capi`.
+ * (runtime, interpreters, exec, call, prepare_main, configs, interrupts, import
+ * checks, pools and futures) as the module `subinterp.capi`.
  *
  * SWIG 4.1 emits single-phase init, which an isolated interpreter refuses, and
  * later SWIG keeps process-global runtime state: this module is for the main
@@ -165,6 +165,67 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
     *ids_out = list;
     return list ? SUBINTERP_OK : SUBINTERP_ERR_NO_MEMORY;
 }
+
+/* ---- pools and futures: completion without Python -------------------------
+ * A future's completion callback runs on a pool worker (or the cancelling
+ * thread) with no Python thread state: it must not touch Python. It only puts
+ * an int tag into a subinterp queue (pure C); a Python thread of the binding
+ * waits on that queue (GIL released) and settles the Python future. */
+typedef struct done_note {
+    int64_t queue;
+    int64_t tag;
+} done_note;
+
+static void notify_done(void *context, subinterp_future *future) {
+    done_note *note = (done_note *)context;
+    subinterp_data *item = NULL;
+    (void)future;
+    if (subinterp_data_new_int(note->tag, &item, NULL) == SUBINTERP_OK) {
+        /* The queue is unbounded: never blocks. A queue already destroyed
+         * (the Python side gave up) is not an error here. */
+        subinterp_queue_put(note->queue, item, SUBINTERP_NO_WAIT, NULL);
+        subinterp_data_free(item);
+    }
+    free(note);
+}
+
+/* Registers notify_done(queue, tag) on `future`. */
+static subinterp_status notify_when_done(subinterp_future *future, int64_t queue, int64_t tag,
+                                         subinterp_error **err) {
+    subinterp_status status;
+    done_note *note = (done_note *)malloc(sizeof(done_note));
+    if (!note) return SUBINTERP_ERR_NO_MEMORY;
+    note->queue = queue;
+    note->tag = tag;
+    status = subinterp_future_on_done(future, notify_done, note, err);
+    if (status != SUBINTERP_OK) free(note);
+    return status;
+}
+
+static PyObject *pool_stats_to_dict(const subinterp_pool_stats *s) {
+    return Py_BuildValue("{s:I,s:I,s:I,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "workers", s->workers, "live_workers",
+                         s->live_workers, "busy_workers", s->busy_workers, "queued",
+                         (unsigned long long)s->queued, "submitted", (unsigned long long)s->submitted,
+                         "succeeded", (unsigned long long)s->succeeded, "failed",
+                         (unsigned long long)s->failed, "timed_out", (unsigned long long)s->timed_out,
+                         "cancelled", (unsigned long long)s->cancelled, "replaced",
+                         (unsigned long long)s->replaced);
+}
+
+static PyObject *pool_worker_to_dict(const subinterp_pool_worker *w) {
+    return Py_BuildValue("{s:O,s:L,s:O,s:K,s:K,s:K}", "alive", w->alive ? Py_True : Py_False,
+                         "interpreter_id", (long long)w->interpreter_id, "busy", w->busy ? Py_True : Py_False,
+                         "tasks", (unsigned long long)w->tasks, "failed", (unsigned long long)w->failed,
+                         "replaced", (unsigned long long)w->replaced);
+}
+
+/* None or a str argument as a C string (NULL for None). */
+static int optional_utf8(PyObject *object, const char *name, const char **out) {
+    *out = NULL;
+    if (object == Py_None) return 0;
+    *out = utf8_argument(object, name);
+    return *out ? 0 : -1;
+}
 %}
 
 %init %{
@@ -223,14 +284,42 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
 /* Without this, the argout of the non-const out-parameter below would apply. */
 %typemap(argout) const subinterp_config *config ""
 
-/* Run flags (SUBINTERP_RUN_*) stand for the options struct. */
-%typemap(in) const subinterp_run_options *opts (subinterp_run_options options) {
-    unsigned long flags = PyLong_AsUnsignedLong($input);
+/* Run options: `flags` (SUBINTERP_RUN_*, an int) or `(flags, timeout)`, timeout
+ * in seconds (None or 0: no deadline). */
+%typemap(in) const subinterp_run_options *opts (subinterp_run_options run_opts) {
+    PyObject *flags_object = $input, *timeout_object = Py_None;
+    unsigned long flags;
+    subinterp_run_options_init(&run_opts);
+    if (PyTuple_Check($input)) {
+        if (!PyArg_ParseTuple($input, "OO;expected flags or (flags, timeout)", &flags_object,
+                              &timeout_object)) SWIG_fail;
+    }
+    flags = PyLong_AsUnsignedLong(flags_object);
     if (flags == (unsigned long)-1 && PyErr_Occurred()) SWIG_fail;
-    subinterp_run_options_init(&options);
-    options.flags = (uint32_t)flags;
-    $1 = &options;
+    if (timeout_object != Py_None) {
+        run_opts.timeout = PyFloat_AsDouble(timeout_object);
+        if (run_opts.timeout == -1.0 && PyErr_Occurred()) SWIG_fail;
+    }
+    run_opts.flags = (uint32_t)flags;
+    $1 = &run_opts;
 }
+
+/* Module names for check_imports: any sequence of str. */
+%typemap(in) (const char *const *modules, size_t count) (PyObject *sequence = NULL, const char **names = NULL) {
+    Py_ssize_t n, i;
+    sequence = PySequence_Fast($input, "modules must be a sequence of str");
+    if (!sequence) SWIG_fail;
+    n = PySequence_Fast_GET_SIZE(sequence);
+    names = (const char **)PyMem_Calloc(n ? (size_t)n : 1, sizeof(char *));
+    if (!names) { PyErr_NoMemory(); SWIG_fail; }
+    $1 = ($1_ltype)names;
+    $2 = (size_t)n;
+    for (i = 0; i < n; ++i) {
+        names[i] = utf8_argument(PySequence_Fast_GET_ITEM(sequence, i), "module name");
+        if (!names[i]) SWIG_fail;
+    }
+}
+%typemap(freearg) (const char *const *modules, size_t count) "PyMem_Free((void *)names$argnum); Py_XDECREF(sequence$argnum);"
 
 /* ---- outputs ------------------------------------------------------------ */
 
@@ -238,7 +327,7 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
 %typemap(argout) int64_t *id "$result = SWIG_Python_AppendOutput($result, PyLong_FromLongLong(*$1));"
 
 %typemap(in, numinputs=0) int *running (int value = 0) "$1 = &value;"
-%typemap(argout) int *running "$result = SWIG_Python_AppendOutput($result, PyBool_FromLong(*$1));"
+%typemap(argout) int *running "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, PyBool_FromLong(*$1));"
 
 %typemap(in, numinputs=0) subinterp_config *config (subinterp_config value) {
     subinterp_config_init(&value, SUBINTERP_CONFIG_ISOLATED);
@@ -280,6 +369,42 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
 %typemap(freearg) (subinterp_data **result, subinterp_output **output, subinterp_error **err)
     "subinterp_data_free(*$1); subinterp_output_free(*$2);"
 
+
+/* ---- pools and futures: handles and outputs ------------------------------ */
+
+%typemap(in, numinputs=0) subinterp_pool **pool (subinterp_pool *value = NULL) "$1 = &value;"
+%typemap(argout) subinterp_pool **pool
+    "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, SWIG_NewPointerObj(*$1, SWIGTYPE_p_subinterp_pool, 0));"
+%typemap(in, numinputs=0) subinterp_future **future (subinterp_future *value = NULL) "$1 = &value;"
+%typemap(argout) subinterp_future **future
+    "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, SWIG_NewPointerObj(*$1, SWIGTYPE_p_subinterp_future, 0));"
+
+%typemap(in, numinputs=0) subinterp_data **results (subinterp_data *value = NULL),
+                          subinterp_data **report (subinterp_data *value = NULL) "$1 = &value;"
+%typemap(argout) subinterp_data **results, subinterp_data **report {
+    PyObject *converted;
+    if (result != SUBINTERP_OK) goto $1_done;
+    converted = data_plane->object_from_data(*$1);
+    if (!converted) SWIG_fail;
+    $result = SWIG_Python_AppendOutput($result, converted);
+    $1_done:;
+}
+%typemap(freearg) subinterp_data **results, subinterp_data **report "subinterp_data_free(*$1);"
+
+%typemap(in, numinputs=0) int *cancelled (int value = 0) "$1 = &value;"
+%typemap(argout) int *cancelled "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, PyBool_FromLong(*$1));"
+%typemap(in, numinputs=0) size_t *interrupted (size_t value = 0) "$1 = &value;"
+%typemap(argout) size_t *interrupted "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, PyLong_FromSize_t(*$1));"
+%typemap(in, numinputs=0) subinterp_future_state *state (subinterp_future_state value = SUBINTERP_FUTURE_PENDING)
+    "$1 = &value;"
+%typemap(argout) subinterp_future_state *state "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, PyLong_FromLong((long)*$1));"
+%typemap(in, numinputs=0) subinterp_pool_stats *stats (subinterp_pool_stats value = SUBINTERP_POOL_STATS_INIT)
+    "$1 = &value;"
+%typemap(argout) subinterp_pool_stats *stats "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, pool_stats_to_dict($1));"
+%typemap(in, numinputs=0) subinterp_pool_worker *worker (subinterp_pool_worker value = SUBINTERP_POOL_WORKER_INIT)
+    "$1 = &value;"
+%typemap(argout) subinterp_pool_worker *worker "if (result == SUBINTERP_OK) $result = SWIG_Python_AppendOutput($result, pool_worker_to_dict($1));"
+
 %typemap(in, numinputs=0) PyObject **ids_out (PyObject *value = NULL) "$1 = &value;"
 %typemap(argout) PyObject **ids_out "$result = SWIG_Python_AppendOutput($result, *$1);"
 
@@ -305,6 +430,15 @@ static subinterp_status list_ids(PyObject **ids_out, subinterp_error **err) {
 %ignore subinterp_runtime_options;
 %ignore subinterp_queue_options;
 %ignore subinterp_queue_info;
+%ignore subinterp_pool_options;
+%ignore subinterp_pool_options_init;
+%ignore subinterp_pool_create;   /* pool_new() below takes keywords */
+%ignore subinterp_pool_stats;
+%ignore subinterp_pool_worker;
+%ignore subinterp_future_on_done; /* a C callback: see future_notify() */
+%ignore subinterp_future_callback;
+%ignore subinterp_future_result;  /* future_outcome() below: one shape of result */
+%ignore subinterp_buffer_release;
 
 #define SUBINTERP_API
 %include "subinterp.h"
@@ -314,4 +448,73 @@ subinterp_status list_ids(PyObject **ids_out, subinterp_error **err);
 %inline %{
 /* Starts the runtime (attach mode in a Python process). */
 subinterp_status runtime_start(subinterp_error **err) { return subinterp_runtime_init(NULL, err); }
+%}
+
+%inline %{
+/* subinterp_pool_create with its options as arguments. `init_source` and
+ * `init_callable` are str or None. */
+subinterp_status pool_new(unsigned int workers, const subinterp_config *config, PyObject *init_source_obj,
+                          PyObject *init_callable_obj, const subinterp_data *init_args, size_t max_queued,
+                          unsigned long long max_tasks_per_worker, subinterp_pool **pool,
+                          subinterp_error **err) {
+    subinterp_pool_options options;
+    const char *init_source = NULL, *init_callable = NULL;
+    subinterp_pool_options_init(&options);
+    if (optional_utf8(init_source_obj, "init_source", &init_source) < 0 ||
+        optional_utf8(init_callable_obj, "init_callable", &init_callable) < 0)
+        return SUBINTERP_ERR_INVALID_ARGUMENT; /* the Python exception is set: the typemap keeps it */
+    options.workers = workers;
+    options.config = config;
+    options.init_source = init_source;
+    options.init_callable = init_callable;
+    options.init_args = init_args;
+    options.max_queued = max_queued;
+    options.max_tasks_per_worker = (uint64_t)max_tasks_per_worker;
+    return subinterp_pool_create(&options, pool, err);
+}
+
+/* When `future` is done, the int `tag` is put into queue `queue` -- by C code
+ * on whichever thread completes it (no Python involved); at once if done. */
+subinterp_status future_notify(subinterp_future *handle, int64_t queue, int64_t tag, subinterp_error **err) {
+    return notify_when_done(handle, queue, tag, err);
+}
+
+/* subinterp_pool_submit, then future_notify(queue, tag) on its future:
+ * one call per task from Python. */
+subinterp_status pool_submit_notify(subinterp_pool *handle, const char *callable, const subinterp_data *args,
+                                    const subinterp_data *kwargs, const subinterp_run_options *opts,
+                                    double wait, int64_t queue, int64_t tag, subinterp_future **future,
+                                    subinterp_error **err) {
+    subinterp_status status = subinterp_pool_submit(handle, callable, args, kwargs, opts, wait, future, err);
+    if (status != SUBINTERP_OK) return status;
+    status = notify_when_done(*future, queue, tag, err);
+    if (status != SUBINTERP_OK) {
+        subinterp_future_free(*future);
+        *future = NULL;
+    }
+    return status;
+}
+
+/* The outcome of a future (waits for it, GIL released): its value, or
+ * (value, (stdout, stderr)) when `capture` is true; or the task's error raised
+ * as subinterp_exec's are (with .stdout/.stderr when captured). */
+PyObject *future_outcome(subinterp_future *handle, int capture) {
+    subinterp_data *value = NULL;
+    subinterp_output *output = NULL;
+    subinterp_error *error = NULL;
+    PyObject *object = NULL, *outcome;
+    subinterp_status status = subinterp_future_result(handle, &value, capture ? &output : NULL, &error);
+    if (status == SUBINTERP_OK) {
+        object = data_plane->object_from_data(value);
+        subinterp_data_free(value);
+        if (!object) {
+            subinterp_error_free(error);
+            subinterp_output_free(output);
+            return NULL;
+        }
+    }
+    outcome = finish_run(status, error, object, capture ? output : NULL, 1);
+    subinterp_output_free(output);
+    return outcome;
+}
 %}

@@ -1,9 +1,15 @@
 # Type stubs for the subinterp package (see __init__.py).
-from typing import Final, final
+from collections.abc import Iterable
+from typing import Any, Final, final
 
 from .config import ISOLATED as ISOLATED, LEGACY as LEGACY, Config as Config, Gil as Gil
 
-__all__ = ["Config", "Gil", "ISOLATED", "LEGACY", "InterpreterID", "__version__"]
+from .pool import ImportCheck
+
+__all__ = ["Config", "Gil", "ISOLATED", "LEGACY", "InterpreterID", "check_imports", "__version__"]
+
+def check_imports(modules: str | Iterable[str], config: Config | str | dict[str, Any] | None = None) -> list[ImportCheck]:
+    """Which modules import under `config` (default isolated), and why the others do not."""
 
 __version__: Final[str]
 

@@ -35,6 +35,23 @@ class InterpreterConfigError(InterpreterError, ValueError):
     """An interpreter configuration was rejected (the message names the field)."""
 
 
+class ExecutionTimeout(InterpreterError, TimeoutError):
+    """A run passed its deadline (``timeout=``) and was interrupted.
+
+    The interpreter stays usable. ``excinfo`` (when present) describes the
+    exception the code was interrupted with and ``excinfo.errdisplay`` shows
+    where the code was.
+    """
+
+
+class ExecutionCancelled(InterpreterError, concurrent.futures.CancelledError):
+    """A run was interrupted (``Interpreter.interrupt()``) or its task cancelled
+    (``PoolFuture.cancel()``, pool shutdown with cancellation).
+
+    A ``concurrent.futures.CancelledError``. The interpreter stays usable.
+    """
+
+
 _EXEC_FAILURE_STR = """
 {superstr}
 
@@ -82,7 +99,7 @@ def exception_info(module, qualname, msg, errdisplay):
 
 # Shown and pickled under the public module, as 3.14's are under concurrent.interpreters.
 for _cls in (InterpreterError, InterpreterNotFoundError, InterpreterBusyError, InterpreterConfigError,
-             ExecutionFailed):
+             ExecutionFailed, ExecutionTimeout, ExecutionCancelled):
     _cls.__module__ = "subinterp.interpreters"
 del _cls
 
@@ -98,11 +115,11 @@ _BY_STATUS = {
     9: NotShareableError,           # NOT_SHAREABLE
     10: IndexError,                 # INDEX
     11: MemoryError,                # NO_MEMORY
-    12: TimeoutError,               # TIMEOUT
+    12: ExecutionTimeout,           # TIMEOUT (a TimeoutError)
     13: QueueEmpty,                 # QUEUE_EMPTY
     14: QueueFull,                  # QUEUE_FULL
     15: QueueClosedError,           # CLOSED
-    16: concurrent.futures.CancelledError,  # CANCELLED
+    16: ExecutionCancelled,         # CANCELLED (a concurrent.futures.CancelledError)
     17: ItemInterpreterDestroyed,   # UNBOUND
     99: SystemError,                # INTERNAL
 }
@@ -117,6 +134,13 @@ def exception_for(status, status_name, message, exc_module=None, exc_qualname=No
                                              message, traceback or ""))
     else:
         exc = _BY_STATUS.get(status, InterpreterError)(message)
+        if exc_qualname:
+            # A run interrupted by a deadline or a cancel: the exception it
+            # was stopped with, and where.
+            try:
+                exc.excinfo = exception_info(exc_module or "builtins", exc_qualname, message, traceback or "")
+            except AttributeError:  # a class without __dict__
+                pass
     exc.status = status
     exc.status_name = status_name
     return exc

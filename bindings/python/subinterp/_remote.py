@@ -64,19 +64,56 @@ def resolve(name, leading):
     return found, leading
 
 
+# Set in a pool worker whose executor initializer failed: every task it gets
+# then reports the failure instead of running (the executor breaks).
+_initializer_failure = None
+
+
+def _is_interrupt(exc):
+    # subinterp's interrupt (deadline, cancel, Interpreter.interrupt()): a
+    # per-interpreter class named subinterp.Interrupted. It must reach the
+    # library, which turns it into the run's TIMEOUT or CANCELLED status.
+    kind = type(exc)
+    return kind.__name__ == "Interrupted" and kind.__module__ == "subinterp"
+
+
+def _describe(exc):
+    """(pickled exception or None, (module, qualname, message, formatted traceback))."""
+    import pickle
+    try:
+        pickled = pickle.dumps(exc)
+    except Exception:
+        pickled = None
+    kind = type(exc)
+    info = (kind.__module__, kind.__qualname__, str(exc), "".join(traceback.format_exception(exc)))
+    return pickled, info
+
+
 def run_task(name, leading, args, kwargs):
     """An executor task: (True, result), or (False, (pickled exception or None,
     (module, qualname, message, formatted traceback))) so the caller can
-    re-raise the exception itself with an ExecutionFailed as its cause."""
+    re-raise the exception itself with an ExecutionFailed as its cause; or
+    (None, that description) when this worker's initializer failed."""
+    if _initializer_failure is not None:
+        return None, _initializer_failure
     function, leading = resolve(name, leading)
     try:
         return True, function(*leading, *args, **kwargs)
     except BaseException as exc:  # noqa: B036 -- the caller re-raises it
-        import pickle
-        try:
-            pickled = pickle.dumps(exc)
-        except Exception:
-            pickled = None
-        kind = type(exc)
-        info = (kind.__module__, kind.__qualname__, str(exc), "".join(traceback.format_exception(exc)))
-        return False, (pickled, info)
+        if _is_interrupt(exc):
+            raise
+        return False, _describe(exc)
+
+
+def run_initializer(name, leading, args):
+    """An executor's initializer in a new pool worker. A failure does not fail
+    the worker's start: it is kept and reported by the worker's tasks, so the
+    executor breaks when work arrives, as 3.14's does."""
+    global _initializer_failure
+    try:
+        function, leading = resolve(name, leading)
+        function(*leading, *args)
+    except BaseException as exc:  # noqa: B036 -- reported through run_task
+        if _is_interrupt(exc):
+            raise
+        _initializer_failure = _describe(exc)

@@ -1,8 +1,8 @@
 """InterpreterPoolExecutor: Python 3.14's ``concurrent.futures.InterpreterPoolExecutor``
 for 3.12 and 3.13.
 
-Each worker is a thread that owns one isolated interpreter (own GIL), so
-CPU-bound pure-Python tasks run in parallel. As in 3.14:
+Each worker owns one isolated interpreter (own GIL), so CPU-bound pure-Python
+tasks run in parallel. As in 3.14:
 
 - ``submit(fn, *args, **kwargs)`` and ``map()`` take callables, not scripts;
   functions go by name, or by code if they have no closure, else by pickle;
@@ -11,22 +11,33 @@ CPU-bound pure-Python tasks run in parallel. As in 3.14:
   with ``__cause__`` set to an ExecutionFailed summarizing it (else the
   ExecutionFailed is raised);
 - an ``initializer`` that fails breaks the pool: pending and later
-  submissions raise BrokenInterpreterPool.
+  submissions raise BrokenInterpreterPool;
+- ``cancel()`` of a running future returns False and leaves the task running.
 
-Beyond 3.14: ``config=`` chooses the workers' interpreter config.
+Unlike 3.14, the workers are the C library's pool (``subinterp.pool.Pool``):
+native threads, each with its interpreter kept warm, fed from a C queue; no
+Python thread per worker. The pool starts with the first submission.
+``thread_name_prefix`` names the executor's one Python thread, which settles
+futures as tasks complete.
+
+Beyond 3.14 (keyword-only): ``config=`` chooses the workers' interpreter
+config; ``task_timeout=`` gives every task a deadline (a task past it is
+interrupted and its future fails with ExecutionTimeout, a TimeoutError);
+``max_queued=`` bounds the tasks waiting for a worker (``submit()`` then
+blocks until there is room: back-pressure).
 """
 import itertools
 import os
 import pickle
-import queue
 import threading
 import weakref
 from concurrent.futures import _base
 from concurrent.futures.thread import BrokenThreadPool, ThreadPoolExecutor
 
 from . import _shipping
-from ._errors import ExecutionFailed, exception_info
+from ._errors import ExecutionCancelled, ExecutionFailed, QueueClosedError, exception_info
 from .config import Config
+from .pool import Pool, PoolFuture
 
 __all__ = ["InterpreterPoolExecutor", "BrokenInterpreterPool", "ExecutionFailed"]
 
@@ -36,58 +47,23 @@ class BrokenInterpreterPool(BrokenThreadPool):
 
 
 _RUN_TASK = f"{_shipping.REMOTE}:run_task"
-_STOP = None
+_RUN_INITIALIZER = f"{_shipping.REMOTE}:run_initializer"
+_RUNTIME_STATUS = 6  # SUBINTERP_ERR_RUNTIME: the pool has no worker left
 
 
-class _Worker:
-    """One thread and the interpreter it owns."""
-
-    def __init__(self, executor, config, initializer):
-        # An executor dropped without shutdown() stops its workers (as
-        # ThreadPoolExecutor's do), else they would block interpreter exit.
-        self._work = work = executor._work
-        self._executor_ref = weakref.ref(executor, lambda _: work.put(_STOP))
-        self._config = config
-        self._initializer = initializer
-        self.thread = threading.Thread(target=self._run, name=executor._next_thread_name(), daemon=False)
-
-    def _run(self):
-        from . import interpreters
-        work = self._work
+def _reraise(description):
+    """The exception a task's (pickled, info) description stands for: the
+    exception itself with an ExecutionFailed as its cause, else the ExecutionFailed."""
+    pickled, (module, qualname, message, errdisplay) = description
+    failed = ExecutionFailed(exception_info(module, qualname, message, errdisplay))
+    if pickled is not None:
         try:
-            interp = interpreters.create(self._config)
-        except BaseException as exc:
-            self._broken(f"a worker could not create its interpreter: {exc!r}", exc)
-            return
-        try:
-            if self._initializer is not None:
-                try:
-                    run_task(interp, self._initializer)
-                except BaseException as exc:
-                    self._broken(f"an initializer failed: {exc!r}", exc)
-                    return
-            while True:
-                item = work.get()
-                if item is _STOP:
-                    work.put(_STOP)  # wake the next worker too
-                    return
-                future, task = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    result = run_task(interp, task)
-                except BaseException as exc:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-                del future, task, item
-        finally:
-            interp.close()
-
-    def _broken(self, reason, cause):
-        executor = self._executor_ref()
-        if executor is not None:
-            executor._set_broken(reason, cause)
+            exc = pickle.loads(pickled)
+        except Exception:
+            return failed
+        exc.__cause__ = failed
+        return exc
+    return failed
 
 
 def run_task(interp, task):
@@ -96,16 +72,7 @@ def run_task(interp, task):
     ok, value = control("InterpreterPoolExecutor").call(interp.id, _RUN_TASK, task, None, 0)
     if ok:
         return value
-    pickled, (module, qualname, message, errdisplay) = value
-    failed = ExecutionFailed(exception_info(module, qualname, message, errdisplay))
-    if pickled is not None:
-        try:
-            exc = pickle.loads(pickled)
-        except Exception:
-            raise failed from None
-        exc.__cause__ = failed
-        raise exc
-    raise failed
+    raise _reraise(value)
 
 
 def _task(fn, args, kwargs):
@@ -115,108 +82,147 @@ def _task(fn, args, kwargs):
     return (name, leading, tuple(args), dict(kwargs))
 
 
-_live_executors = weakref.WeakSet()
+class _Broken:
+    """Whether (and why) an executor is broken; shared with its futures."""
+
+    def __init__(self):
+        self.reason = None
+        self.cause = None
+        self.pool = None  # weakref to the Pool, to cancel its queued tasks
+        self.lock = threading.Lock()
+
+    def error(self):
+        error = BrokenInterpreterPool(self.reason)
+        error.__cause__ = self.cause
+        return error
+
+    def set(self, reason, cause):
+        with self.lock:
+            if self.reason is not None:
+                return
+            self.reason, self.cause = reason, cause
+        pool = self.pool() if self.pool is not None else None
+        if pool is not None:
+            pool._close(wait=False, cancel=True)  # queued tasks end as BrokenInterpreterPool
 
 
-def _stop_workers_at_exit():
-    # Like ThreadPoolExecutor: let workers finish queued work and exit before
-    # threading joins them, instead of blocking interpreter exit forever.
-    for executor in list(_live_executors):
-        executor._work.put(_STOP)
+class _Future(PoolFuture):
+    """An executor's future: a concurrent.futures.Future whose cancel()
+    leaves a running task running, as 3.14's."""
 
+    _cancel_interrupts = False
 
-threading._register_atexit(_stop_workers_at_exit)
+    def __init__(self, broken):
+        super().__init__()
+        self._broken = broken
+
+    def _unwrap(self, value):
+        ok, payload = value
+        if ok:
+            return payload
+        if ok is None:  # the worker's initializer failed
+            cause = _reraise(payload)
+            self._broken.set(f"an initializer failed: {cause!r}", cause)
+            raise self._broken.error()
+        raise _reraise(payload)
+
+    def _failure(self, exc):
+        if self._broken.reason is not None and isinstance(exc, ExecutionCancelled):
+            return self._broken.error()
+        if getattr(exc, "status", None) == _RUNTIME_STATUS:
+            error = BrokenInterpreterPool(str(exc))
+            error.__cause__ = exc
+            return error
+        return exc
 
 
 class InterpreterPoolExecutor(ThreadPoolExecutor):
-    """An executor whose workers are threads each running an isolated interpreter.
+    """An executor whose workers each run an isolated interpreter.
 
     A ThreadPoolExecutor as in 3.14 (so asyncio's set_default_executor takes it),
     though it overrides every method it uses: ThreadPoolExecutor.__init__ never runs."""
 
     _counter = itertools.count().__next__
 
-    def __init__(self, max_workers=None, thread_name_prefix='', initializer=None, initargs=(), *, config=None):
-        """max_workers: the most interpreters used (default: os.cpu_count(), at most 32, as 3.14);
-        thread_name_prefix: prefix of the worker threads' names;
+    def __init__(self, max_workers=None, thread_name_prefix='', initializer=None, initargs=(), *, config=None,
+                 task_timeout=None, max_queued=0):
+        """max_workers: the number of interpreters (default: os.cpu_count(), at most 32, as 3.14);
+        thread_name_prefix: prefix of the name of the executor's completion thread;
         initializer, initargs: a callable run once in each worker's interpreter;
-        config: the workers' subinterp.Config (default isolated)."""
+        config: the workers' subinterp.Config (default isolated);
+        task_timeout: every task's deadline in seconds (None: none);
+        max_queued: most tasks waiting for a worker before submit() blocks (0: no limit)."""
         if max_workers is None:
             max_workers = min(32, (os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()) or 1)
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
+        if task_timeout is not None and not task_timeout > 0:
+            raise ValueError("task_timeout must be a positive number of seconds or None")
+        if max_queued < 0:
+            raise ValueError("max_queued must be >= 0")
         self._max_workers = max_workers
         self._thread_name_prefix = thread_name_prefix or f"InterpreterPoolExecutor-{self._counter()}"
-        self._thread_numbers = itertools.count()
         self._initializer = _task(initializer, initargs, {}) if initializer is not None else None
         self._config = Config.coerce(config)
-        self._work = queue.SimpleQueue()
-        self._workers = []
+        self._task_timeout = task_timeout
+        self._max_queued = max_queued
+        self._pool = None
         self._lock = threading.Lock()
         self._shutdown = False
-        self._broken = None
-        _live_executors.add(self)
+        self._broken_state = _Broken()
 
-    def _next_thread_name(self):
-        return f"{self._thread_name_prefix}_{next(self._thread_numbers)}"
+    @property
+    def _broken(self):
+        return self._broken_state.reason
+
+    def _start_pool(self):
+        """Starts the workers (on the first submission): the Pool, or an exception."""
+        init = {}
+        if self._initializer is not None:
+            name, leading, args, _ = self._initializer
+            init = {"initializer": _RUN_INITIALIZER, "initargs": (name, leading, args)}
+        try:
+            pool = Pool(self._max_workers, config=self._config, max_queued=self._max_queued,
+                        name=self._thread_name_prefix, **init)
+        except Exception as exc:
+            return exc
+        self._broken_state.pool = weakref.ref(pool)
+        return pool
 
     def submit(self, fn, /, *args, **kwargs):
         task = _task(fn, args, kwargs)
+        Future = _Future
         with self._lock:
-            if self._broken:
-                raise BrokenInterpreterPool(self._broken)
+            if self._broken_state.reason:
+                raise self._broken_state.error()
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            future = _base.Future()
-            self._work.put((future, task))
-            self._adjust_workers()
-            return future
+            if self._pool is None:
+                started = self._start_pool()
+                if isinstance(started, BaseException):
+                    # 3.14 accepts the submission and breaks as the worker starts.
+                    self._broken_state.set(f"a worker could not start: {started!r}", started)
+                    future = Future(self._broken_state)
+                    future.set_exception(self._broken_state.error())
+                    return future
+                self._pool = started
+            pool = self._pool
+        try:
+            return pool._submit(Future(self._broken_state), _RUN_TASK, task, None, self._task_timeout, True)
+        except QueueClosedError:
+            if self._broken_state.reason:
+                raise self._broken_state.error() from None
+            raise RuntimeError("cannot schedule new futures after shutdown") from None
 
     submit.__doc__ = _base.Executor.submit.__doc__
-
-    def _adjust_workers(self):
-        # One more worker per submission until max_workers, unless a worker took
-        # the task already; an idle worker that has not reached get() yet does
-        # not count, so the pool may grow while one is idle.
-        if len(self._workers) < self._max_workers and self._work.qsize() > 0:
-            worker = _Worker(self, self._config, self._initializer)
-            self._workers.append(worker)
-            worker.thread.start()
-
-    def _set_broken(self, reason, cause):
-        with self._lock:
-            self._broken = reason
-            for future in self._take_pending():
-                if future.set_running_or_notify_cancel():
-                    error = BrokenInterpreterPool(reason)
-                    error.__cause__ = cause
-                    future.set_exception(error)
-
-    def _take_pending(self):
-        """Removes the futures still queued and returns them; a stop marker
-        found on the way ends the sweep and stays queued for the workers."""
-        pending = []
-        while True:
-            try:
-                item = self._work.get_nowait()
-            except queue.Empty:
-                return pending
-            if item is _STOP:
-                self._work.put(_STOP)
-                return pending
-            pending.append(item[0])
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
             self._shutdown = True
-            if cancel_futures:
-                for future in self._take_pending():
-                    future.cancel()
-            self._work.put(_STOP)
-        if wait:
-            for worker in list(self._workers):
-                worker.thread.join()
+            pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait, cancel_futures=cancel_futures)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__

@@ -6,6 +6,7 @@ from typing import Any, ParamSpec, TypeVar, TypeVarTuple, Unpack, overload
 
 from .config import Config, _Preset
 from .interpreters import ExecutionFailed as ExecutionFailed, Interpreter
+from .pool import PoolFuture
 
 __all__ = ["InterpreterPoolExecutor", "BrokenInterpreterPool", "ExecutionFailed"]
 
@@ -31,6 +32,8 @@ class InterpreterPoolExecutor(ThreadPoolExecutor):
         initargs: tuple[()] = (),
         *,
         config: _ConfigLike = None,
+        task_timeout: float | None = None,
+        max_queued: int = 0,
     ) -> None: ...
     @overload
     def __init__(
@@ -41,6 +44,8 @@ class InterpreterPoolExecutor(ThreadPoolExecutor):
         initializer: Callable[[Unpack[_Ts]], object],
         initargs: tuple[Unpack[_Ts]],
         config: _ConfigLike = None,
+        task_timeout: float | None = None,
+        max_queued: int = 0,
     ) -> None: ...
     @overload
     def __init__(
@@ -51,6 +56,10 @@ class InterpreterPoolExecutor(ThreadPoolExecutor):
         initargs: tuple[Unpack[_Ts]],
         *,
         config: _ConfigLike = None,
+        task_timeout: float | None = None,
+        max_queued: int = 0,
     ) -> None: ...
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]: ...
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> PoolFuture[_T]:
+        """A PoolFuture whose cancel() leaves a running task running, as 3.14's
+        (use its interrupt() to stop one)."""
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None: ...

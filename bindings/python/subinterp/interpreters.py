@@ -29,7 +29,9 @@ import weakref
 
 from . import _shipping
 from ._errors import (
+    ExecutionCancelled,
     ExecutionFailed,
+    ExecutionTimeout,
     InterpreterBusyError,
     InterpreterConfigError,
     InterpreterError,
@@ -53,7 +55,17 @@ __all__ = [
     'InterpreterError', 'InterpreterNotFoundError', 'ExecutionFailed',
     'NotShareableError',
     'create_queue', 'Queue', 'QueueEmpty', 'QueueFull',
-]
+]  # as 3.14's; also here, beyond PEP 734: ExecutionTimeout, ExecutionCancelled
+
+
+def _run_options(timeout):
+    """The control plane's run options for a `timeout` argument."""
+    if timeout is None:
+        return 0
+    timeout = float(timeout)
+    if timeout != timeout or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    return (0, timeout)
 
 
 def create_queue(maxsize=0, *, unbounditems=UNBOUND):
@@ -215,7 +227,7 @@ class Interpreter:
             raise ValueError('prepare_main() needs a non-empty namespace (nothing to bind)')
         _control("Interpreter.prepare_main()").prepare_main(self._id, ns)
 
-    def exec(self, code, /):
+    def exec(self, code, /, *, timeout=None):
         """Run the given source code in the interpreter.
 
         This is essentially the same as calling the builtin "exec" with this
@@ -229,28 +241,46 @@ class Interpreter:
 
         This blocks the current Python thread until done, with the GIL
         released, so other threads of this interpreter keep running.
+
+        ``timeout`` (beyond PEP 734): a deadline in seconds. Past it the code
+        is interrupted (``subinterp.Interrupted``, a BaseException, is raised
+        in it) and ExecutionTimeout, a TimeoutError, is raised here; the
+        interpreter stays usable.
         """
         capi = _control("Interpreter.exec()")
         name, args = _shipping.plan_exec(code)
+        opts = _run_options(timeout)
         if name is None:
-            capi.exec_source(self._id, args, 0)
+            capi.exec_source(self._id, args, opts)
         else:
-            capi.call(self._id, name, args, None, 0)
+            capi.call(self._id, name, args, None, opts)
 
-    def _call(self, callable, args, kwargs):
+    def _call(self, callable, args, kwargs, timeout=None):
         capi = _control("Interpreter.call()")
         name, leading = _shipping.plan_call(callable)
-        return capi.call(self._id, name, leading + tuple(args), kwargs or None, 0)
+        return capi.call(self._id, name, leading + tuple(args), kwargs or None, _run_options(timeout))
 
-    def call(self, callable, /, *args, **kwargs):
+    def call(self, callable, /, *args, timeout=None, **kwargs):
         """Call the object in the interpreter with given args/kwargs.
 
         Importable functions and classes go by name, functions without a
         closure by their code, other callables by pickle; so do args, kwargs
         and the return value when they are not shareable. If the callable
         raises, ExecutionFailed carries its type, message and traceback.
+
+        ``timeout`` (keyword-only, beyond PEP 734) is the call's deadline, as
+        for exec(); it is not passed to the callable (wrap the callable, e.g.
+        with functools.partial, to give it a ``timeout`` keyword).
         """
-        return self._call(callable, args, kwargs)
+        return self._call(callable, args, kwargs, timeout)
+
+    def interrupt(self):
+        """Interrupt the code running in the interpreter now, from any thread
+        (beyond PEP 734): each running exec()/call() (and pool task) gets
+        ``subinterp.Interrupted`` raised in its code and fails with
+        ExecutionCancelled; the interpreter stays usable. Returns how many runs
+        were interrupted (0 when nothing ran)."""
+        return _control("Interpreter.interrupt()").interrupt(self._id)
 
     def call_in_thread(self, callable, /, *args, **kwargs):
         """Return a new thread that calls the object in the interpreter.

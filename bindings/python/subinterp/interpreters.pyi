@@ -1,5 +1,6 @@
 # Type stubs for subinterp.interpreters (see interpreters.py; Queue, the
 # UNBOUND markers and the queue exceptions are the native `_subinterp`'s).
+import concurrent.futures
 import queue
 import threading
 import types
@@ -51,6 +52,15 @@ class ExecutionFailed(InterpreterError):
     """An unhandled exception happened during execution."""
     excinfo: _ExcInfo
     def __init__(self, excinfo: _ExcInfo) -> None: ...
+
+class ExecutionTimeout(InterpreterError, TimeoutError):
+    """A run passed its deadline (timeout=) and was interrupted; the interpreter
+    stays usable. excinfo, when present, shows where the code was."""
+    excinfo: _ExcInfo
+
+class ExecutionCancelled(InterpreterError, concurrent.futures.CancelledError):
+    """A run was interrupted (Interpreter.interrupt()) or its pool task cancelled."""
+    excinfo: _ExcInfo
 
 # Also raised by the C ABI's typemaps, with the failing status:
 #   status: int, status_name: str (e.g. "SUBINTERP_ERR_NOT_FOUND")
@@ -144,8 +154,15 @@ class Interpreter:
     def is_running(self) -> bool: ...
     def close(self) -> None: ...
     def prepare_main(self, ns: dict[str, Any] | None = None, /, **kwargs: Any) -> None: ...
-    def exec(self, code: str | types.CodeType | Callable[[], object], /) -> None: ...
-    def call(self, callable: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
+    def exec(self, code: str | types.CodeType | Callable[[], object], /, *, timeout: float | None = None) -> None:
+        """Run code in the interpreter's __main__; timeout: a deadline in seconds
+        (ExecutionTimeout past it)."""
+    # `timeout` (keyword-only, the call's deadline) is not passed to the callable,
+    # so the signature cannot be a ParamSpec's.
+    def call(self, callable: Callable[..., _R], /, *args: Any, timeout: float | None = None, **kwargs: Any) -> _R: ...
+    def interrupt(self) -> int:
+        """Interrupt the runs in the interpreter now (ExecutionCancelled for
+        them); how many were interrupted."""
     def call_in_thread(
         self, callable: Callable[_P, object], /, *args: _P.args, **kwargs: _P.kwargs
     ) -> threading.Thread: ...

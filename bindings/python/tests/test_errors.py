@@ -17,6 +17,8 @@ from subinterp._errors import (
     InterpreterConfigError,
     InterpreterError,
     InterpreterNotFoundError,
+    ExecutionCancelled,
+    ExecutionTimeout,
     exception_for,
 )
 
@@ -35,11 +37,11 @@ STATUSES = {
     'SUBINTERP_ERR_NOT_SHAREABLE': (9, dp.NotShareableError),
     'SUBINTERP_ERR_INDEX': (10, IndexError),
     'SUBINTERP_ERR_NO_MEMORY': (11, MemoryError),
-    'SUBINTERP_ERR_TIMEOUT': (12, TimeoutError),
+    'SUBINTERP_ERR_TIMEOUT': (12, ExecutionTimeout),  # a TimeoutError
     'SUBINTERP_ERR_QUEUE_EMPTY': (13, dp.QueueEmpty),
     'SUBINTERP_ERR_QUEUE_FULL': (14, dp.QueueFull),
     'SUBINTERP_ERR_CLOSED': (15, dp.QueueClosedError),
-    'SUBINTERP_ERR_CANCELLED': (16, concurrent.futures.CancelledError),
+    'SUBINTERP_ERR_CANCELLED': (16, ExecutionCancelled),  # a concurrent.futures.CancelledError
     'SUBINTERP_ERR_UNBOUND': (17, dp.ItemInterpreterDestroyed),
     'SUBINTERP_ERR_INTERNAL': (99, SystemError),
 }
@@ -63,6 +65,8 @@ def test_exception_for(name):
     exc = exception_for(status, name, f'message of {name}')
     assert type(exc) is cls
     assert exc.status == status
+    assert issubclass(ExecutionTimeout, TimeoutError)
+    assert issubclass(ExecutionCancelled, concurrent.futures.CancelledError)
     assert exc.status_name == name
     if cls is ExecutionFailed:
         assert exc.excinfo.msg == f'message of {name}'

@@ -2,7 +2,8 @@
 
 Runs the cases through the Python binding as a Python program would use it:
 the control plane `subinterp.capi` (SWIG) for runtime, interpreters, exec,
-call and prepare_main, and the data plane `_subinterp` for queues. Values are
+call, prepare_main, interrupts, import checks, pools and futures, and the data
+plane `_subinterp` for queues. Values are
 plain Python objects; an object outside the portable data model is the
 `pickled` kind. Errors are the binding's exceptions, mapped back to status
 names (capi's carry `status_name`; the data plane's are classes).
@@ -236,6 +237,8 @@ class Case:
         self.names = {}
         self.interpreters = []
         self.queues = {}  # id -> Queue object: the case's hold
+        self.pools = []    # pool handles the case made (freed at the end)
+        self.futures = []  # future handles the case made
         self.values = Values(self)
 
     def resolve(self, ref):
@@ -249,7 +252,22 @@ class Case:
     def queue(self, ref):
         return _subinterp.Queue(self.resolve(ref))  # one object per queue: the one in self.queues if held
 
+    def handle(self, ref, kind):
+        if not isinstance(ref, str) or not ref.startswith("$"):
+            raise Unsupported(f"{kind} must be a bound name, got {ref!r}")
+        return self.resolve(ref)
+
     def cleanup(self):
+        for future in self.futures:
+            capi.future_free(future)
+        self.futures.clear()
+        for pool in self.pools:
+            try:
+                capi.pool_shutdown(pool, 1, 1)
+            except Exception:
+                pass
+            capi.pool_free(pool)
+        self.pools.clear()
         for interp in reversed(self.interpreters):
             try:
                 capi.destroy(interp)
@@ -423,19 +441,31 @@ def source_of(step):
     return source
 
 
+def run_options(step):
+    """The control plane's run options: flags, or (flags, timeout) with a deadline."""
+    if "timeout" in step:
+        return (flags_of(step), float(step["timeout"]))
+    return flags_of(step)
+
+
 def op_exec(case, step, expect):
-    output = capi.exec_source(case.resolve(step["interp"]), source_of(step), flags_of(step))
+    output = capi.exec_source(case.resolve(step["interp"]), source_of(step), run_options(step))
     check_output(expect, *(output or (None, None)))
 
 
-def op_call(case, step, expect):
+def call_arguments(case, step):
     args = step.get("args")
     if isinstance(args, list):
         args = tuple(case.values.build(item) for item in args)
     elif args is not None:
         args = case.values.build(args)
     kwargs = case.values.build(step["kwargs"]) if "kwargs" in step else None
-    result = capi.call(case.resolve(step["interp"]), step["callable"], args, kwargs, flags_of(step))
+    return args, kwargs
+
+
+def op_call(case, step, expect):
+    args, kwargs = call_arguments(case, step)
+    result = capi.call(case.resolve(step["interp"]), step["callable"], args, kwargs, run_options(step))
     if captures(step):
         result, output = result
         check_output(expect, *output)
@@ -532,6 +562,119 @@ def op_status_name(case, step, expect):
     name = capi.status_name(step["code"])
     if "name" in expect and name != expect["name"]:
         raise Failed(f"name {name!r}, expected {expect['name']!r}")
+
+
+# ---- deadlines, interrupts, import checks ----------------------------------
+
+def check_value(case, expect, value):
+    if "value" in expect:
+        case.values.match(expect["value"], value)
+    return value
+
+
+def op_interrupt(case, step, expect):
+    return check_value(case, expect, capi.interrupt(case.resolve(step["interp"])))
+
+
+def op_check_imports(case, step, expect):
+    config = config_object(step["config"]) if "config" in step else None
+    return check_value(case, expect, capi.check_imports(config, list(step["modules"])))
+
+
+# ---- pools and futures ------------------------------------------------------
+
+FUTURE_STATES = {capi.SUBINTERP_FUTURE_PENDING: "pending", capi.SUBINTERP_FUTURE_RUNNING: "running",
+                 capi.SUBINTERP_FUTURE_FINISHED: "finished", capi.SUBINTERP_FUTURE_CANCELLED: "cancelled"}
+
+
+def op_pool_create(case, step, expect):
+    config = config_object(step["config"]) if "config" in step else None
+    init_args = tuple(case.values.build(item) for item in step["init_args"]) if "init_args" in step else None
+    pool = capi.pool_new(step.get("workers", 0), config, step.get("init_source"), step.get("init_callable"),
+                         init_args, step.get("max_queued", 0), step.get("max_tasks_per_worker", 0))
+    case.pools.append(pool)
+    return pool
+
+
+def op_pool_submit(case, step, expect):
+    args, kwargs = call_arguments(case, step)
+    wait = step.get("wait", -1.0)
+    future = capi.pool_submit(case.handle(step["pool"], "pool"), step["callable"], args, kwargs,
+                              run_options(step), float(wait))
+    case.futures.append(future)
+    return future
+
+
+def op_pool_call(case, step, expect):
+    args, kwargs = call_arguments(case, step)
+    result = capi.pool_call(case.handle(step["pool"], "pool"), step["callable"], args, kwargs, run_options(step))
+    if captures(step):
+        result, output = result
+        check_output(expect, *output)
+    return check_value(case, expect, result)
+
+
+def op_pool_map(case, step, expect):
+    arg_lists = [tuple(case.values.build(item) for item in args) for args in step["args"]]
+    results = capi.pool_map(case.handle(step["pool"], "pool"), step["callable"], arg_lists, run_options(step))
+    return check_value(case, expect, results)
+
+
+def op_pool_shutdown(case, step, expect):
+    capi.pool_shutdown(case.handle(step["pool"], "pool"), 1 if step.get("wait", True) else 0,
+                       1 if step.get("cancel_pending", False) else 0)
+
+
+def op_pool_check(case, step, expect):
+    capi.pool_check(case.handle(step["pool"], "pool"))
+
+
+def check_fields(what, expected, got):
+    for field, want in expected.items():
+        if field not in got:
+            raise Unsupported(f"no field {what}.{field}")
+        if got[field] != want or isinstance(got[field], bool) != isinstance(want, bool):
+            raise Failed(f"{what}.{field}: expected {want!r}, got {got[field]!r}")
+
+
+def op_pool_stats(case, step, expect):
+    stats = capi.pool_get_stats(case.handle(step["pool"], "pool"))
+    check_fields("stats", expect.get("stats", {}), stats)
+
+
+def op_pool_worker(case, step, expect):
+    worker = capi.pool_get_worker(case.handle(step["pool"], "pool"), step["index"])
+    check_fields("worker", expect.get("worker", {}), worker)
+    return worker["interpreter_id"]
+
+
+def op_pool_free(case, step, expect):
+    pool = case.handle(step["pool"], "pool")
+    if pool in case.pools:
+        case.pools.remove(pool)
+    capi.pool_free(pool)
+
+
+def op_future_result(case, step, expect):
+    outcome = capi.future_outcome(case.handle(step["future"], "future"), 1 if captures(step) else 0)
+    if captures(step):
+        outcome, output = outcome
+        check_output(expect, *output)
+    return check_value(case, expect, outcome)
+
+
+def op_future_wait(case, step, expect):
+    timeout = step.get("timeout", -1.0)
+    timed(expect, lambda: capi.future_wait(case.handle(step["future"], "future"), float(timeout)))
+
+
+def op_future_state(case, step, expect):
+    state = FUTURE_STATES.get(capi.future_get_state(case.handle(step["future"], "future")), "unknown")
+    return check_value(case, expect, state)
+
+
+def op_future_cancel(case, step, expect):
+    return check_value(case, expect, bool(capi.future_cancel(case.handle(step["future"], "future"))))
 
 
 OPS = {name[3:]: function for name, function in globals().items() if name.startswith("op_")}

@@ -319,9 +319,12 @@ void shut_down(Pool::Shared& shared, bool wait, bool cancel_pending) {
     shared.counters.cancelled += ended;
     lock.unlock();
     if (!wait) return;
-    CallerDetach caller;  // a Python caller lets go of its GIL while waiting
-    lock.lock();
-    shared.changed.wait(lock, [&] { return shared.threads == 0; });
+    // A Python caller lets go of its GIL while waiting. The lock is declared
+    // after it so it is released before the GIL is taken back: a Python thread
+    // holding the GIL may be waiting for this mutex.
+    CallerDetach caller;
+    std::unique_lock waiting(shared.mutex);
+    shared.changed.wait(waiting, [&] { return shared.threads == 0; });
 }
 
 }  // namespace
@@ -386,17 +389,28 @@ std::shared_ptr<Future> Pool::submit(PoolTask task, Timeout wait) {
     };
     refuse_if_unusable();
     const auto has_room = [&] { return limit == 0 || shared_->queue.size() < limit || !shared_->accepting; };
-    if (!has_room()) {
-        const auto full = [&] {
-            return Error(ErrorCode::QueueFull, "the pool's submission queue is full (max_queued " + std::to_string(limit) + ")");
-        };
+    const auto full = [&] {
+        return Error(ErrorCode::QueueFull, "the pool's submission queue is full (max_queued " + std::to_string(limit) + ")");
+    };
+    const auto deadline = std::chrono::steady_clock::now() + wait.value_or(std::chrono::nanoseconds::zero());
+    while (!has_room()) {
         if (wait && wait->count() <= 0) throw full();
         lock.unlock();
-        CallerDetach caller;  // a Python caller lets go of its GIL while waiting
+        bool timed_out = false;
+        {
+            // The GIL goes back only after `waiting` is released: a Python
+            // thread holding the GIL may be waiting for this mutex.
+            CallerDetach caller;
+            std::unique_lock waiting(shared_->mutex);
+            if (wait) {
+                timed_out = !shared_->room.wait_until(waiting, deadline, has_room);
+            } else {
+                shared_->room.wait(waiting, has_room);
+            }
+        }
         lock.lock();
-        const bool roomy = wait ? shared_->room.wait_for(lock, *wait, has_room) : (shared_->room.wait(lock, has_room), true);
-        if (!roomy) throw full();
         refuse_if_unusable();
+        if (timed_out && !has_room()) throw full();
     }
     shared_->queue.push_back(QueuedTask{std::move(task), future});
     ++shared_->counters.submitted;

@@ -471,6 +471,10 @@ UnboundPolicy unbound_policy_of(PyObject* marker, UnboundPolicy if_absent) {
 
 void raise_python_error(const Error& error) {
     if (error.code() == ErrorCode::Cancelled && PyErr_Occurred()) return;  // e.g. KeyboardInterrupt
+    if (const RunningCall* run = RunningCall::current(); error.code() == ErrorCode::Cancelled && run && run->reason()) {
+        set_interrupted_error(error.message().c_str());  // the run's interrupt, not an error of the queue
+        return;
+    }
     PyObject* type = builtin_exception(error);
     try {
         if (!type) type = python_exception_for(error.code(), queue_objects());

@@ -83,6 +83,11 @@ RunningCall::Current::Current(RunningCall* call) noexcept : previous_(current_ca
 
 RunningCall::Current::~Current() { current_call = previous_; }
 
+void set_interrupted_error(const char* message) {
+    PyObject* type = interrupted_type();
+    if (type) PyErr_SetString(type, message);
+}
+
 bool interrupt_run(Interpreter& interpreter, const std::shared_ptr<RunningCall>& call, InterruptReason reason) {
     // Saved before a thread state is made: a new one binds itself as the
     // thread's gilstate state, and must not be what gets restored (it is

@@ -66,6 +66,10 @@ private:
     bool finished_ = false;
 };
 
+// Raises subinterp.Interrupted in the current interpreter, as an interrupt
+// does: for waits of our own (a queue get) that an interrupt ended.
+void set_interrupted_error(const char* message);
+
 // Attaches the calling thread to `interpreter` and raises the interrupt in
 // `call`, waiting for the interpreter's GIL (a few ms while Python code runs).
 // False if the run had already ended or the interpreter is gone. Never throws

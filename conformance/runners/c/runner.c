@@ -40,8 +40,16 @@ typedef struct queue_hold {
     long count; /* holds this case took and has not dropped */
 } queue_hold;
 
+/* A pool or future bound by name (not an id: a handle). */
+typedef struct named_handle {
+    char *name;
+    void *handle; /* subinterp_pool * or subinterp_future *; NULL once freed */
+} named_handle;
+
 typedef struct case_state {
     bindings names;
+    named_handle *pools, *futures;
+    size_t n_pools, cap_pools, n_futures, cap_futures;
     int64_t *interps; /* created by the case, in creation order */
     size_t n_interps, cap_interps;
     queue_hold *holds;
@@ -68,11 +76,15 @@ static void case_state_init(case_state *cs) {
     bindings_init(&cs->names);
 }
 
-/* The clean slate: values first (they may hold queues), then interpreters
+/* The clean slate: pools and futures first (stopped, shut down, freed), then
+ * values (they may hold queues), then interpreters
  * (newest first), then the queue holds. Errors are expected here (objects the
  * case already destroyed, a finalized runtime) and ignored. */
+static void release_handles(case_state *cs);
+
 static void case_state_cleanup(case_state *cs) {
     size_t i;
+    release_handles(cs); /* pools own interpreters and hold values */
     bindings_clear(&cs->names);
     for (i = cs->n_interps; i-- > 0;) {
         subinterp_error *err = NULL;
@@ -934,6 +946,7 @@ static int run_options_arg(step *s, subinterp_run_options *opts, int *want_outpu
     if (st != SUBINTERP_OK)
         json_buf_printf(&s->anomaly, "subinterp_run_options_init failed: %s", status_short_name(st));
     opts->flags = flags;
+    if (arg(s, "timeout") && seconds_arg(s, "timeout", &opts->timeout) < 0) return -1;
     *capturing = (flags & (SUBINTERP_RUN_CAPTURE_STDOUT | SUBINTERP_RUN_CAPTURE_STDERR)) != 0;
     *want_output = *capturing || want(s, "stdout") || want(s, "stderr");
     return 0;
@@ -1487,6 +1500,521 @@ static step_status op_status_name(step *s) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Ops: deadlines, interrupts, import checks, pools and futures             */
+/* ------------------------------------------------------------------------ */
+
+/* A bound pool or future: "$name" in later steps. */
+static named_handle *handle_named(named_handle *items, size_t n, const char *name) {
+    size_t i;
+    for (i = n; i-- > 0;)
+        if (strcmp(items[i].name, name) == 0) return &items[i];
+    return NULL;
+}
+
+static void bind_handle(named_handle **items, size_t *n, size_t *cap, const char *name, void *handle) {
+    *items = xgrow(*items, cap, *n + 1, sizeof **items);
+    (*items)[*n].name = xmalloc(strlen(name) + 1);
+    strcpy((*items)[*n].name, name);
+    (*items)[*n].handle = handle;
+    (*n)++;
+}
+
+/* `key`: "$name" of a bound pool (futures: is_future). 0, or -1 (malformed). */
+static int handle_arg(step *s, const char *key, int is_future, void **out) {
+    const json_value *v = arg(s, key);
+    named_handle *h;
+    if (!v || v->type != JSON_STRING || v->len < 2 || v->u.string[0] != '$')
+        return MALFORMED(s, "\"%s\" must be \"$name\" of a bound %s", key, is_future ? "future" : "pool");
+    h = is_future ? handle_named(s->cs->futures, s->cs->n_futures, v->u.string + 1)
+                  : handle_named(s->cs->pools, s->cs->n_pools, v->u.string + 1);
+    if (!h) return MALFORMED(s, "\"%s\": no %s bound as %s", key, is_future ? "future" : "pool", v->u.string);
+    *out = h->handle;
+    return 0;
+}
+
+static int pool_arg(step *s, subinterp_pool **pool) {
+    void *h = NULL;
+    if (handle_arg(s, "pool", 0, &h) < 0) return -1;
+    *pool = h;
+    return 0;
+}
+
+static int future_arg(step *s, const subinterp_future **future) {
+    void *h = NULL;
+    if (handle_arg(s, "future", 1, &h) < 0) return -1;
+    *future = h;
+    return 0;
+}
+
+/* Optional seconds `key` (absent: `fallback`). */
+static int optional_seconds(step *s, const char *key, double fallback, double *out) {
+    if (!arg(s, key)) {
+        *out = fallback;
+        return 0;
+    }
+    return seconds_arg(s, key, out);
+}
+
+/* Run options of a pool task: flags and timeout. */
+static int task_options_arg(step *s, subinterp_run_options *opts) {
+    int want_output, capturing;
+    if (run_options_arg(s, opts, &want_output, &capturing) < 0) return -1;
+    return 0;
+}
+
+/* A JSON array of tagged values as a tuple (kind "list" if as_list). 0, 1
+ * (the library refused: outcome recorded) or -1 (malformed). */
+static int tuple_of(step *s, const json_value *v, const char *what, int as_list, subinterp_data **out) {
+    subinterp_data **items;
+    size_t i;
+    int rc = 0;
+    *out = NULL;
+    if (!v || v->type != JSON_ARRAY) return MALFORMED(s, "\"%s\" must be an array of values", what);
+    items = xcalloc(v->len + 1, sizeof *items);
+    for (i = 0; i < v->len && rc == 0; i++) rc = value_arg(s, &v->u.items[i], what, &items[i]);
+    if (rc == 0) {
+        subinterp_error *err = NULL;
+        subinterp_status st = as_list ? API(subinterp_data_new_list)((const subinterp_data *const *)items, v->len, out, &err)
+                                      : API(subinterp_data_new_tuple)((const subinterp_data *const *)items, v->len, out, &err);
+        record(s, as_list ? "subinterp_data_new_list" : "subinterp_data_new_tuple", st, err);
+        rc = st == SUBINTERP_OK ? 0 : 1;
+    }
+    for (i = 0; i < v->len; i++) API(subinterp_data_free)(items[i]);
+    free(items);
+    return rc;
+}
+
+/* A boolean argument (absent: fallback). */
+static int bool_arg(step *s, const char *key, int fallback, int *out) {
+    const json_value *v = arg(s, key);
+    *out = fallback;
+    if (!v) return 0;
+    if (v->type != JSON_BOOL) return MALFORMED(s, "\"%s\" must be true or false", key);
+    *out = v->u.boolean;
+    return 0;
+}
+
+/* Checks a result value made here (an int, a str, a bool) against
+ * expect.value. */
+static step_status check_made_value(step *s, subinterp_status made, subinterp_data *value) {
+    step_status rc;
+    if (made != SUBINTERP_OK) {
+        API(subinterp_data_free)(value);
+        return failed(s, "could not make the result value (%s)", status_short_name(made));
+    }
+    rc = check_value(s, "value", want(s, "value"), value);
+    API(subinterp_data_free)(value);
+    return rc;
+}
+
+static step_status op_interrupt(step *s) {
+    int64_t id;
+    size_t interrupted = (size_t)-1;
+    subinterp_data *value = NULL;
+    subinterp_status made;
+    if (id_arg(s, "interp", &id) < 0) return STEP_ERROR;
+    CALL(s, subinterp_interrupt, id, &interrupted);
+    CHECK_OUTCOME(s);
+    made = API(subinterp_data_new_int)((int64_t)interrupted, &value, NULL);
+    return check_made_value(s, made, value);
+}
+
+static step_status op_check_imports(step *s) {
+    const json_value *modules = arg(s, "modules");
+    subinterp_config config;
+    const char **names;
+    subinterp_data *report = NULL;
+    size_t i;
+    int rc = 0;
+    step_status status;
+    if (!modules || modules->type != JSON_ARRAY) return malformed(s, "\"modules\" must be an array of strings");
+    for (i = 0; i < modules->len; i++)
+        if (modules->u.items[i].type != JSON_STRING) return malformed(s, "\"modules\" must be an array of strings");
+    if (arg(s, "config")) {
+        rc = config_arg(s, arg(s, "config"), &config);
+        if (rc < 0) return STEP_ERROR;
+    }
+    names = xcalloc(modules->len + 1, sizeof *names);
+    for (i = 0; i < modules->len; i++) names[i] = modules->u.items[i].u.string;
+    if (rc == 0) CALL(s, subinterp_check_imports, arg(s, "config") ? &config : NULL, names, modules->len, &report);
+    free(names);
+    status = check_outcome(s, &rc);
+    if (status == STEP_PASS && rc) {
+        if (!report) status = failed(s, "subinterp_check_imports succeeded with *report NULL");
+        else status = check_value(s, "value", want(s, "value"), report);
+    }
+    API(subinterp_data_free)(report);
+    return status;
+}
+
+static step_status op_pool_create(step *s) {
+    subinterp_pool_options opts;
+    subinterp_config config;
+    subinterp_data *init_args = NULL;
+    subinterp_pool *pool = NULL;
+    char *init_source = NULL, *init_callable = NULL;
+    int64_t n;
+    int rc = 0;
+    step_status status = STEP_ERROR;
+    const json_value *name = arg(s, "bind");
+    subinterp_status st = API(subinterp_pool_options_init)(&opts);
+    if (st != SUBINTERP_OK) json_buf_printf(&s->anomaly, "subinterp_pool_options_init failed: %s", status_short_name(st));
+    if (!name) return malformed(s, "pool_create needs \"bind\"");
+    if (arg(s, "workers")) {
+        if (int_value(arg(s, "workers"), 0, UINT32_MAX, &n) < 0) return malformed(s, "\"workers\" must be an integer >= 0");
+        opts.workers = (uint32_t)n;
+    }
+    if (arg(s, "max_queued")) {
+        if (int_value(arg(s, "max_queued"), 0, INT64_MAX, &n) < 0) return malformed(s, "\"max_queued\" must be an integer >= 0");
+        opts.max_queued = (size_t)n;
+    }
+    if (arg(s, "max_tasks_per_worker")) {
+        if (int_value(arg(s, "max_tasks_per_worker"), 0, INT64_MAX, &n) < 0)
+            return malformed(s, "\"max_tasks_per_worker\" must be an integer >= 0");
+        opts.max_tasks_per_worker = (uint64_t)n;
+    }
+    if (arg(s, "config")) {
+        rc = config_arg(s, arg(s, "config"), &config);
+        if (rc < 0) return STEP_ERROR;
+        opts.config = &config;
+    }
+    if (arg(s, "init_source") && text_arg(s, "init_source", &init_source) < 0) goto done;
+    if (arg(s, "init_callable") && text_arg(s, "init_callable", &init_callable) < 0) goto done;
+    opts.init_source = init_source;
+    opts.init_callable = init_callable;
+    if (rc == 0 && arg(s, "init_args")) rc = tuple_of(s, arg(s, "init_args"), "init_args", 0, &init_args);
+    if (rc < 0) goto done;
+    opts.init_args = init_args;
+    if (rc == 0) CALL(s, subinterp_pool_create, &opts, &pool);
+    if (s->result.status == SUBINTERP_OK && pool) {
+        case_state *cs = s->cs;
+        bind_handle(&cs->pools, &cs->n_pools, &cs->cap_pools, name->u.string, pool);
+    }
+    status = check_outcome(s, &rc);
+    if (status == STEP_PASS && rc && !pool) status = failed(s, "subinterp_pool_create succeeded with *pool NULL");
+done:
+    free(init_source);
+    free(init_callable);
+    API(subinterp_data_free)(init_args);
+    return status;
+}
+
+/* callable, args (array: a tuple; absent: NULL) and kwargs of a task. */
+static int task_arg(step *s, char **callable, subinterp_data **args, subinterp_data **kwargs) {
+    int rc;
+    *args = *kwargs = NULL;
+    if (text_arg(s, "callable", callable) < 0) return -1;
+    rc = args_arg(s, args);
+    if (rc == 0 && arg(s, "kwargs")) rc = value_arg(s, arg(s, "kwargs"), "kwargs", kwargs);
+    return rc;
+}
+
+static step_status op_pool_submit(step *s) {
+    subinterp_pool *pool;
+    subinterp_run_options opts;
+    subinterp_data *args = NULL, *kwargs = NULL;
+    subinterp_future *future = NULL;
+    char *callable = NULL;
+    double wait;
+    int rc;
+    step_status status = STEP_ERROR;
+    if (pool_arg(s, &pool) < 0 || task_options_arg(s, &opts) < 0 ||
+        optional_seconds(s, "wait", SUBINTERP_WAIT_FOREVER, &wait) < 0)
+        return STEP_ERROR;
+    rc = task_arg(s, &callable, &args, &kwargs);
+    if (rc < 0) goto done;
+    if (rc == 0) CALL(s, subinterp_pool_submit, pool, callable, args, kwargs, &opts, wait, &future);
+    if (s->result.status == SUBINTERP_OK && future) {
+        const json_value *name = arg(s, "bind");
+        case_state *cs = s->cs;
+        bind_handle(&cs->futures, &cs->n_futures, &cs->cap_futures, name ? name->u.string : "", future);
+    }
+    status = check_outcome(s, &rc);
+    if (status == STEP_PASS && rc && !future) status = failed(s, "subinterp_pool_submit succeeded with *future NULL");
+done:
+    free(callable);
+    API(subinterp_data_free)(args);
+    API(subinterp_data_free)(kwargs);
+    return status;
+}
+
+static step_status op_pool_call(step *s) {
+    subinterp_pool *pool;
+    subinterp_run_options opts;
+    subinterp_data *args = NULL, *kwargs = NULL, *result = NULL;
+    subinterp_output *output = NULL;
+    char *callable = NULL;
+    int rc, want_output, capturing;
+    step_status status = STEP_ERROR;
+    if (pool_arg(s, &pool) < 0 || run_options_arg(s, &opts, &want_output, &capturing) < 0)
+        return STEP_ERROR;
+    rc = task_arg(s, &callable, &args, &kwargs);
+    if (rc < 0) goto done;
+    if (rc == 0) CALL(s, subinterp_pool_call, pool, callable, args, kwargs, &opts, &result, want_output ? &output : NULL);
+    status = call_checks(s, output, capturing, result);
+done:
+    free(callable);
+    API(subinterp_data_free)(args);
+    API(subinterp_data_free)(kwargs);
+    API(subinterp_data_free)(result);
+    API(subinterp_output_free)(output);
+    return status;
+}
+
+static step_status op_pool_map(step *s) {
+    const json_value *lists = arg(s, "args");
+    subinterp_pool *pool;
+    subinterp_run_options opts;
+    subinterp_data **items = NULL, *arg_lists = NULL, *results = NULL;
+    char *callable = NULL;
+    size_t i, n = 0;
+    int rc = 0, want_output, capturing;
+    step_status status = STEP_ERROR;
+    if (pool_arg(s, &pool) < 0 || run_options_arg(s, &opts, &want_output, &capturing) < 0)
+        return STEP_ERROR;
+    if (!lists || lists->type != JSON_ARRAY) return malformed(s, "\"args\" must be an array of argument arrays");
+    if (text_arg(s, "callable", &callable) < 0) return STEP_ERROR;
+    n = lists->len;
+    items = xcalloc(n + 1, sizeof *items);
+    for (i = 0; i < n && rc == 0; i++) rc = tuple_of(s, &lists->u.items[i], "args", 0, &items[i]);
+    if (rc == 0) {
+        subinterp_error *err = NULL;
+        subinterp_status st = API(subinterp_data_new_list)((const subinterp_data *const *)items, n, &arg_lists, &err);
+        record(s, "subinterp_data_new_list", st, err);
+        rc = st == SUBINTERP_OK ? 0 : 1;
+    }
+    if (rc < 0) goto done;
+    if (rc == 0) CALL(s, subinterp_pool_map, pool, callable, arg_lists, &opts, &results);
+    status = check_outcome(s, &rc);
+    if (status == STEP_PASS && rc) {
+        if (!results) status = failed(s, "subinterp_pool_map succeeded with *results NULL");
+        else {
+            bind_value(s, results);
+            status = check_value(s, "value", want(s, "value"), results);
+        }
+    }
+done:
+    for (i = 0; i < n; i++) API(subinterp_data_free)(items[i]);
+    free(items);
+    free(callable);
+    API(subinterp_data_free)(arg_lists);
+    API(subinterp_data_free)(results);
+    return status;
+}
+
+static step_status op_pool_shutdown(step *s) {
+    subinterp_pool *pool;
+    int wait, cancel_pending;
+    if (pool_arg(s, &pool) < 0 || bool_arg(s, "wait", 1, &wait) < 0 ||
+        bool_arg(s, "cancel_pending", 0, &cancel_pending) < 0)
+        return STEP_ERROR;
+    CALL(s, subinterp_pool_shutdown, pool, wait, cancel_pending);
+    CHECK_OUTCOME(s);
+    return STEP_PASS;
+}
+
+static step_status op_pool_check(step *s) {
+    subinterp_pool *pool;
+    if (pool_arg(s, &pool) < 0) return STEP_ERROR;
+    CALL(s, subinterp_pool_check, pool);
+    CHECK_OUTCOME(s);
+    return STEP_PASS;
+}
+
+/* expect.KEY: {field: expected, ...} against named fields. */
+typedef struct field_value {
+    const char *name;
+    int64_t value;
+    int is_bool;
+} field_value;
+
+static step_status check_fields(step *s, const char *key, const field_value *fields, size_t n) {
+    const json_value *v = want(s, key);
+    size_t i, f;
+    if (!v) return STEP_PASS;
+    if (v->type != JSON_OBJECT) return malformed(s, "expect.%s must be an object", key);
+    for (i = 0; i < v->len; i++) {
+        const json_member *m = &v->u.members[i];
+        for (f = 0; f < n && strcmp(m->key, fields[f].name) != 0; f++) continue;
+        if (f == n) return malformed(s, "expect.%s: unknown field %s", key, m->key);
+        if (fields[f].is_bool) CHECK(check_bool(s, m->key, &m->value, (int)fields[f].value));
+        else if (m->value.type == JSON_STRING) { /* an id: "$name" */
+            int64_t id;
+            json_buf why;
+            json_buf_init(&why);
+            if (value_resolve_id(&m->value, &s->cs->names, &id, &why) < 0) {
+                step_status rc = malformed(s, "expect.%s.%s: %s", key, m->key, why.data);
+                json_buf_free(&why);
+                return rc;
+            }
+            json_buf_free(&why);
+            if (id != fields[f].value)
+                return failed(s, "expected %s %lld, got %lld", m->key, (long long)id, (long long)fields[f].value);
+        } else CHECK(check_int(s, m->key, &m->value, fields[f].value));
+    }
+    return STEP_PASS;
+}
+
+static step_status op_pool_stats(step *s) {
+    subinterp_pool *pool;
+    subinterp_pool_stats stats = SUBINTERP_POOL_STATS_INIT;
+    if (pool_arg(s, &pool) < 0) return STEP_ERROR;
+    CALL(s, subinterp_pool_get_stats, pool, &stats);
+    CHECK_OUTCOME(s);
+    {
+        const field_value fields[] = {
+            {"workers", stats.workers, 0},           {"live_workers", stats.live_workers, 0},
+            {"busy_workers", stats.busy_workers, 0}, {"queued", (int64_t)stats.queued, 0},
+            {"submitted", (int64_t)stats.submitted, 0}, {"succeeded", (int64_t)stats.succeeded, 0},
+            {"failed", (int64_t)stats.failed, 0},    {"timed_out", (int64_t)stats.timed_out, 0},
+            {"cancelled", (int64_t)stats.cancelled, 0}, {"replaced", (int64_t)stats.replaced, 0},
+        };
+        return check_fields(s, "stats", fields, sizeof fields / sizeof fields[0]);
+    }
+}
+
+static step_status op_pool_worker(step *s) {
+    subinterp_pool *pool;
+    subinterp_pool_worker worker = SUBINTERP_POOL_WORKER_INIT;
+    int64_t index;
+    if (pool_arg(s, &pool) < 0) return STEP_ERROR;
+    if (int_value(arg(s, "index"), 0, INT64_MAX, &index) < 0) return malformed(s, "\"index\" must be an integer >= 0");
+    CALL(s, subinterp_pool_get_worker, pool, (size_t)index, &worker);
+    CHECK_OUTCOME(s);
+    bind_id(s, worker.interpreter_id);
+    {
+        const field_value fields[] = {
+            {"alive", worker.alive, 1},        {"busy", worker.busy, 1},
+            {"interpreter_id", worker.interpreter_id, 0}, {"tasks", (int64_t)worker.tasks, 0},
+            {"failed", (int64_t)worker.failed, 0}, {"replaced", (int64_t)worker.replaced, 0},
+        };
+        return check_fields(s, "worker", fields, sizeof fields / sizeof fields[0]);
+    }
+}
+
+/* Shuts a pool down for good: pending tasks cancelled, running ones
+ * interrupted (a case may leave one blocked), then waits and frees it. */
+static void pool_release(subinterp_pool *pool) {
+    subinterp_pool_stats stats = SUBINTERP_POOL_STATS_INIT;
+    subinterp_error *err = NULL;
+    size_t i;
+    API(subinterp_pool_shutdown)(pool, 0, 1, &err);
+    API(subinterp_error_free)(err);
+    err = NULL;
+    if (API(subinterp_pool_get_stats)(pool, &stats, &err) == SUBINTERP_OK) {
+        for (i = 0; i < stats.workers; i++) {
+            subinterp_pool_worker worker = SUBINTERP_POOL_WORKER_INIT;
+            if (API(subinterp_pool_get_worker)(pool, i, &worker, NULL) == SUBINTERP_OK && worker.busy &&
+                worker.interpreter_id >= 0)
+                API(subinterp_interrupt)(worker.interpreter_id, NULL, NULL);
+        }
+    }
+    API(subinterp_error_free)(err);
+    API(subinterp_pool_free)(pool); /* shutdown(cancel_pending, wait) */
+}
+
+static step_status op_pool_free(step *s) {
+    const json_value *v = arg(s, "pool");
+    named_handle *h;
+    subinterp_pool *pool;
+    if (pool_arg(s, &pool) < 0) return STEP_ERROR;
+    h = handle_named(s->cs->pools, s->cs->n_pools, v->u.string + 1);
+    pool_release(pool);
+    h->handle = NULL;
+    record(s, "subinterp_pool_free", SUBINTERP_OK, NULL);
+    CHECK_OUTCOME(s);
+    return STEP_PASS;
+}
+
+static step_status op_future_result(step *s) {
+    const subinterp_future *future;
+    subinterp_data *result = NULL;
+    subinterp_output *output = NULL;
+    int ok;
+    step_status status;
+    if (future_arg(s, &future) < 0) return STEP_ERROR;
+    CALL(s, subinterp_future_result, future, &result, want(s, "stdout") || want(s, "stderr") ? &output : NULL);
+    status = check_outcome(s, &ok);
+    if (status == STEP_PASS) status = check_outputs(s, output, 0);
+    if (status == STEP_PASS && ok) {
+        if (!result) status = failed(s, "subinterp_future_result succeeded with *result NULL");
+        else {
+            bind_value(s, result);
+            status = check_value(s, "value", want(s, "value"), result);
+        }
+    }
+    API(subinterp_data_free)(result);
+    API(subinterp_output_free)(output);
+    return status;
+}
+
+static step_status op_future_wait(step *s) {
+    const subinterp_future *future;
+    double timeout;
+    if (future_arg(s, &future) < 0 || optional_seconds(s, "timeout", SUBINTERP_WAIT_FOREVER, &timeout) < 0)
+        return STEP_ERROR;
+    CALL(s, subinterp_future_wait, future, timeout);
+    CHECK_OUTCOME(s);
+    return STEP_PASS;
+}
+
+static const char *future_state_name(subinterp_future_state state) {
+    switch (state) {
+        case SUBINTERP_FUTURE_PENDING: return "pending";
+        case SUBINTERP_FUTURE_RUNNING: return "running";
+        case SUBINTERP_FUTURE_FINISHED: return "finished";
+        case SUBINTERP_FUTURE_CANCELLED: return "cancelled";
+    }
+    return "(unknown state)";
+}
+
+static step_status op_future_state(step *s) {
+    const subinterp_future *future;
+    subinterp_future_state state = (subinterp_future_state)-1;
+    subinterp_data *value = NULL;
+    subinterp_status made;
+    const char *name;
+    if (future_arg(s, &future) < 0) return STEP_ERROR;
+    CALL(s, subinterp_future_get_state, future, &state);
+    CHECK_OUTCOME(s);
+    name = future_state_name(state);
+    made = API(subinterp_data_new_str)(name, strlen(name), &value, NULL);
+    return check_made_value(s, made, value);
+}
+
+static step_status op_future_cancel(step *s) {
+    const subinterp_future *future;
+    subinterp_data *value = NULL;
+    subinterp_status made;
+    int cancelled = -1;
+    if (future_arg(s, &future) < 0) return STEP_ERROR;
+    CALL(s, subinterp_future_cancel, (subinterp_future *)future, &cancelled);
+    CHECK_OUTCOME(s);
+    if (cancelled != 0 && cancelled != 1) return failed(s, "*cancelled is %d, not 0 or 1", cancelled);
+    made = API(subinterp_data_new_bool)(cancelled, &value, NULL);
+    return check_made_value(s, made, value);
+}
+
+/* At the end of a case: futures dropped, pools shut down and freed. */
+static void release_handles(case_state *cs) {
+    size_t i;
+    for (i = 0; i < cs->n_futures; i++) {
+        /* a task still running (a case left it blocked) is stopped first */
+        API(subinterp_future_cancel)(cs->futures[i].handle, NULL, NULL);
+    }
+    for (i = cs->n_pools; i-- > 0;) {
+        if (cs->pools[i].handle) pool_release(cs->pools[i].handle);
+        free(cs->pools[i].name);
+    }
+    for (i = 0; i < cs->n_futures; i++) {
+        API(subinterp_future_free)(cs->futures[i].handle);
+        free(cs->futures[i].name);
+    }
+    free(cs->pools);
+    free(cs->futures);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The null_pointer op: each (function, param) a call with that pointer NULL */
 /* ------------------------------------------------------------------------ */
 
@@ -1499,6 +2027,8 @@ typedef struct np_ctx {
     subinterp_data *samples[8];
     size_t n_samples;
     int64_t queue; /* a scratch queue, -1 if none */
+    subinterp_pool *pool;     /* a scratch pool (one worker), NULL if none */
+    subinterp_future *future; /* a finished scratch future, NULL if none */
 } np_ctx;
 
 /* A borrowed sample value; NULL if it could not be built (the call then
@@ -1915,6 +2445,167 @@ static subinterp_status np_queue_list_ids(np_ctx *c) {
     return API(subinterp_queue_list)(NULL, 1, &n, c->errp);
 }
 
+
+/* Deadlines, interrupts, import checks, pools and futures. */
+static subinterp_pool *scratch_pool(np_ctx *c) {
+    subinterp_pool_options opts;
+    if (c->pool) return c->pool;
+    API(subinterp_pool_options_init)(&opts);
+    opts.workers = 1;
+    API(subinterp_pool_create)(&opts, &c->pool, NULL);
+    return c->pool;
+}
+static subinterp_future *scratch_future(np_ctx *c) {
+    if (c->future || !scratch_pool(c)) return c->future;
+    if (API(subinterp_pool_submit)(c->pool, "int", NULL, NULL, NULL, SUBINTERP_WAIT_FOREVER, &c->future, NULL) ==
+        SUBINTERP_OK)
+        API(subinterp_future_wait)(c->future, SUBINTERP_WAIT_FOREVER, NULL);
+    return c->future;
+}
+static subinterp_status np_interrupt_interrupted(np_ctx *c) { return API(subinterp_interrupt)(0, NULL, c->errp); }
+static subinterp_status np_check_imports_modules(np_ctx *c) {
+    subinterp_data *report = NULL;
+    subinterp_status st = API(subinterp_check_imports)(NULL, NULL, 1, &report, c->errp);
+    API(subinterp_data_free)(report);
+    return st;
+}
+static subinterp_status np_check_imports_report(np_ctx *c) {
+    const char *modules[] = {"math"};
+    return API(subinterp_check_imports)(NULL, modules, 1, NULL, c->errp);
+}
+static subinterp_status np_check_imports_config(np_ctx *c) {
+    const char *modules[] = {"math"};
+    subinterp_data *report = NULL;
+    subinterp_status st = API(subinterp_check_imports)(NULL, modules, 1, &report, c->errp);
+    API(subinterp_data_free)(report);
+    return st;
+}
+static subinterp_status np_pool_options_init_opts(np_ctx *c) {
+    (void)c;
+    return API(subinterp_pool_options_init)(NULL);
+}
+static subinterp_status np_pool_create_opts(np_ctx *c) {
+    subinterp_pool *pool = NULL;
+    subinterp_status st = API(subinterp_pool_create)(NULL, &pool, c->errp);
+    API(subinterp_pool_free)(pool);
+    return st;
+}
+static subinterp_status np_pool_create_pool(np_ctx *c) { return API(subinterp_pool_create)(NULL, NULL, c->errp); }
+static subinterp_status submit_with_null(np_ctx *c, const char *which) {
+    subinterp_future *future = NULL;
+    subinterp_run_options opts;
+    subinterp_status st;
+    API(subinterp_run_options_init)(&opts);
+#define NP_IS(name) (strcmp(which, name) == 0)
+    st = API(subinterp_pool_submit)(NP_IS("pool") ? NULL : scratch_pool(c), NP_IS("callable") ? NULL : "len",
+                                    NP_IS("args") ? NULL : sample(c, "{\"tuple\": [{\"list\": [1, 2]}]}"),
+                                    NP_IS("kwargs") ? NULL : sample(c, "{\"dict\": []}"), NP_IS("opts") ? NULL : &opts,
+                                    SUBINTERP_WAIT_FOREVER, NP_IS("future") ? NULL : &future, c->errp);
+#undef NP_IS
+    if (future) API(subinterp_future_wait)(future, SUBINTERP_WAIT_FOREVER, NULL);
+    API(subinterp_future_free)(future);
+    return st;
+}
+static subinterp_status np_pool_submit_pool(np_ctx *c) { return submit_with_null(c, "pool"); }
+static subinterp_status np_pool_submit_callable(np_ctx *c) { return submit_with_null(c, "callable"); }
+static subinterp_status np_pool_submit_args(np_ctx *c) { return submit_with_null(c, "args"); }
+static subinterp_status np_pool_submit_kwargs(np_ctx *c) { return submit_with_null(c, "kwargs"); }
+static subinterp_status np_pool_submit_opts(np_ctx *c) { return submit_with_null(c, "opts"); }
+static subinterp_status np_pool_submit_future(np_ctx *c) { return submit_with_null(c, "future"); }
+static subinterp_status pool_call_with_null(np_ctx *c, const char *which) {
+    subinterp_data *result = NULL;
+    subinterp_output *output = NULL;
+    subinterp_status st =
+        API(subinterp_pool_call)(strcmp(which, "pool") == 0 ? NULL : scratch_pool(c),
+                                 strcmp(which, "callable") == 0 ? NULL : "len", sample(c, "{\"tuple\": [{\"list\": [1, 2]}]}"), NULL, NULL,
+                                 strcmp(which, "result") == 0 ? NULL : &result,
+                                 strcmp(which, "output") == 0 ? NULL : &output, c->errp);
+    API(subinterp_data_free)(result);
+    API(subinterp_output_free)(output);
+    return st;
+}
+static subinterp_status np_pool_call_pool(np_ctx *c) { return pool_call_with_null(c, "pool"); }
+static subinterp_status np_pool_call_callable(np_ctx *c) { return pool_call_with_null(c, "callable"); }
+static subinterp_status np_pool_call_result(np_ctx *c) { return pool_call_with_null(c, "result"); }
+static subinterp_status np_pool_call_output(np_ctx *c) { return pool_call_with_null(c, "output"); }
+static subinterp_status pool_map_with_null(np_ctx *c, const char *which) {
+    subinterp_data *results = NULL;
+    subinterp_status st = API(subinterp_pool_map)(
+        strcmp(which, "pool") == 0 ? NULL : scratch_pool(c), strcmp(which, "callable") == 0 ? NULL : "len",
+        strcmp(which, "arg_lists") == 0 ? NULL : sample(c, "{\"list\": [{\"tuple\": [{\"list\": [1]}]}]}"), NULL,
+        strcmp(which, "results") == 0 ? NULL : &results, c->errp);
+    API(subinterp_data_free)(results);
+    return st;
+}
+static subinterp_status np_pool_map_pool(np_ctx *c) { return pool_map_with_null(c, "pool"); }
+static subinterp_status np_pool_map_callable(np_ctx *c) { return pool_map_with_null(c, "callable"); }
+static subinterp_status np_pool_map_arg_lists(np_ctx *c) { return pool_map_with_null(c, "arg_lists"); }
+static subinterp_status np_pool_map_opts(np_ctx *c) { return pool_map_with_null(c, "opts"); }
+static subinterp_status np_pool_map_results(np_ctx *c) { return pool_map_with_null(c, "results"); }
+static subinterp_status np_pool_shutdown_pool(np_ctx *c) { return API(subinterp_pool_shutdown)(NULL, 1, 1, c->errp); }
+static subinterp_status np_pool_check_pool(np_ctx *c) { return API(subinterp_pool_check)(NULL, c->errp); }
+static subinterp_status np_pool_get_stats_pool(np_ctx *c) {
+    subinterp_pool_stats stats = SUBINTERP_POOL_STATS_INIT;
+    return API(subinterp_pool_get_stats)(NULL, &stats, c->errp);
+}
+static subinterp_status np_pool_get_stats_stats(np_ctx *c) {
+    return API(subinterp_pool_get_stats)(scratch_pool(c), NULL, c->errp);
+}
+static subinterp_status np_pool_get_worker_pool(np_ctx *c) {
+    subinterp_pool_worker worker = SUBINTERP_POOL_WORKER_INIT;
+    return API(subinterp_pool_get_worker)(NULL, 0, &worker, c->errp);
+}
+static subinterp_status np_pool_get_worker_worker(np_ctx *c) {
+    return API(subinterp_pool_get_worker)(scratch_pool(c), 0, NULL, c->errp);
+}
+static subinterp_status np_pool_free_pool(np_ctx *c) {
+    (void)c;
+    API(subinterp_pool_free)(NULL);
+    return SUBINTERP_OK;
+}
+static subinterp_status np_future_get_state_future(np_ctx *c) {
+    subinterp_future_state state;
+    return API(subinterp_future_get_state)(NULL, &state, c->errp);
+}
+static subinterp_status np_future_get_state_state(np_ctx *c) {
+    return API(subinterp_future_get_state)(scratch_future(c), NULL, c->errp);
+}
+static subinterp_status np_future_wait_future(np_ctx *c) { return API(subinterp_future_wait)(NULL, 0.0, c->errp); }
+static subinterp_status np_future_result_future(np_ctx *c) {
+    subinterp_data *result = NULL;
+    subinterp_status st = API(subinterp_future_result)(NULL, &result, NULL, c->errp);
+    API(subinterp_data_free)(result);
+    return st;
+}
+static subinterp_status np_future_result_result(np_ctx *c) {
+    return API(subinterp_future_result)(scratch_future(c), NULL, NULL, c->errp);
+}
+static subinterp_status np_future_result_output(np_ctx *c) {
+    subinterp_data *result = NULL;
+    subinterp_status st = API(subinterp_future_result)(scratch_future(c), &result, NULL, c->errp);
+    API(subinterp_data_free)(result);
+    return st;
+}
+static subinterp_status np_future_cancel_future(np_ctx *c) { return API(subinterp_future_cancel)(NULL, NULL, c->errp); }
+static subinterp_status np_future_cancel_cancelled(np_ctx *c) {
+    return API(subinterp_future_cancel)(scratch_future(c), NULL, c->errp);
+}
+static void np_ignore_done(void *context, subinterp_future *future) {
+    (void)context;
+    (void)future;
+}
+static subinterp_status np_future_on_done_future(np_ctx *c) {
+    return API(subinterp_future_on_done)(NULL, np_ignore_done, NULL, c->errp);
+}
+static subinterp_status np_future_on_done_callback(np_ctx *c) {
+    return API(subinterp_future_on_done)(scratch_future(c), NULL, NULL, c->errp);
+}
+static subinterp_status np_future_free_future(np_ctx *c) {
+    (void)c;
+    API(subinterp_future_free)(NULL);
+    return SUBINTERP_OK;
+}
+
 static const struct {
     const char *function;
     const char *param;
@@ -2015,12 +2706,54 @@ static const struct {
     {"subinterp_queue_get_info", "info", np_queue_get_info_info},
     {"subinterp_queue_list", "count", np_queue_list_count},
     {"subinterp_queue_list", "ids", np_queue_list_ids},
+    {"subinterp_interrupt", "interrupted", np_interrupt_interrupted},
+    {"subinterp_check_imports", "config", np_check_imports_config},
+    {"subinterp_check_imports", "modules", np_check_imports_modules},
+    {"subinterp_check_imports", "report", np_check_imports_report},
+    {"subinterp_pool_options_init", "opts", np_pool_options_init_opts},
+    {"subinterp_pool_create", "opts", np_pool_create_opts},
+    {"subinterp_pool_create", "pool", np_pool_create_pool},
+    {"subinterp_pool_submit", "pool", np_pool_submit_pool},
+    {"subinterp_pool_submit", "callable", np_pool_submit_callable},
+    {"subinterp_pool_submit", "args", np_pool_submit_args},
+    {"subinterp_pool_submit", "kwargs", np_pool_submit_kwargs},
+    {"subinterp_pool_submit", "opts", np_pool_submit_opts},
+    {"subinterp_pool_submit", "future", np_pool_submit_future},
+    {"subinterp_pool_call", "pool", np_pool_call_pool},
+    {"subinterp_pool_call", "callable", np_pool_call_callable},
+    {"subinterp_pool_call", "result", np_pool_call_result},
+    {"subinterp_pool_call", "output", np_pool_call_output},
+    {"subinterp_pool_map", "pool", np_pool_map_pool},
+    {"subinterp_pool_map", "callable", np_pool_map_callable},
+    {"subinterp_pool_map", "arg_lists", np_pool_map_arg_lists},
+    {"subinterp_pool_map", "opts", np_pool_map_opts},
+    {"subinterp_pool_map", "results", np_pool_map_results},
+    {"subinterp_pool_shutdown", "pool", np_pool_shutdown_pool},
+    {"subinterp_pool_check", "pool", np_pool_check_pool},
+    {"subinterp_pool_get_stats", "pool", np_pool_get_stats_pool},
+    {"subinterp_pool_get_stats", "stats", np_pool_get_stats_stats},
+    {"subinterp_pool_get_worker", "pool", np_pool_get_worker_pool},
+    {"subinterp_pool_get_worker", "worker", np_pool_get_worker_worker},
+    {"subinterp_pool_free", "pool", np_pool_free_pool},
+    {"subinterp_future_get_state", "future", np_future_get_state_future},
+    {"subinterp_future_get_state", "state", np_future_get_state_state},
+    {"subinterp_future_wait", "future", np_future_wait_future},
+    {"subinterp_future_result", "future", np_future_result_future},
+    {"subinterp_future_result", "result", np_future_result_result},
+    {"subinterp_future_result", "output", np_future_result_output},
+    {"subinterp_future_cancel", "future", np_future_cancel_future},
+    {"subinterp_future_cancel", "cancelled", np_future_cancel_cancelled},
+    {"subinterp_future_on_done", "future", np_future_on_done_future},
+    {"subinterp_future_on_done", "callback", np_future_on_done_callback},
+    {"subinterp_future_free", "future", np_future_free_future},
 };
 
 /* The *_init functions have no `err` parameter. */
 static int takes_err(const char *function) {
     static const char *const plain[] = {"subinterp_runtime_options_init", "subinterp_config_init",
-                                        "subinterp_run_options_init", "subinterp_queue_options_init"};
+                                        "subinterp_run_options_init",     "subinterp_queue_options_init",
+                                        "subinterp_pool_options_init",    "subinterp_pool_free",
+                                        "subinterp_future_free"};
     size_t i;
     for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (strcmp(function, plain[i]) == 0) return 0;
@@ -2054,6 +2787,8 @@ static step_status op_null_pointer(step *s) {
         API(subinterp_queue_destroy)(c.queue, &err);
         API(subinterp_error_free)(err);
     }
+    API(subinterp_future_free)(c.future);
+    API(subinterp_pool_free)(c.pool);
     CHECK_OUTCOME(s);
     return STEP_PASS;
 }
@@ -2087,8 +2822,10 @@ static const op_def kOps[] = {
     {"current_id", op_current_id, "", "id", "", 1},
     {"is_running", op_is_running, "interp", "running", "", 0},
     {"get_config", op_get_config, "interp", "config", "", 0},
-    {"exec", op_exec, "interp source flags", "", "stdout stderr", 0},
-    {"call", op_call, "interp callable args kwargs flags", "value", "stdout stderr", 1},
+    {"exec", op_exec, "interp source flags timeout", "", "stdout stderr", 0},
+    {"call", op_call, "interp callable args kwargs flags timeout", "value", "stdout stderr", 1},
+    {"interrupt", op_interrupt, "interp", "value", "", 0},
+    {"check_imports", op_check_imports, "config modules", "value", "", 0},
     {"prepare_main", op_prepare_main, "interp names", "", "", 0},
     {"data", op_data, "value", "kind repr len equals", "", 0},
     {"data_get", op_data_get, "value as index", "value", "", 0},
@@ -2104,6 +2841,20 @@ static const op_def kOps[] = {
     {"queue_destroy", op_queue_destroy, "queue", "", "", 0},
     {"status_name", op_status_name, "code", "name", "", 0},
     {"null_pointer", op_null_pointer, "function param", "", "", 0},
+    {"pool_create", op_pool_create,
+     "workers config init_source init_callable init_args max_queued max_tasks_per_worker", "", "", 1},
+    {"pool_submit", op_pool_submit, "pool callable args kwargs flags timeout wait", "", "", 1},
+    {"pool_call", op_pool_call, "pool callable args kwargs flags timeout", "value", "stdout stderr", 1},
+    {"pool_map", op_pool_map, "pool callable args flags timeout", "value", "", 1},
+    {"pool_shutdown", op_pool_shutdown, "pool wait cancel_pending", "", "", 0},
+    {"pool_check", op_pool_check, "pool", "", "", 0},
+    {"pool_stats", op_pool_stats, "pool", "stats", "", 0},
+    {"pool_worker", op_pool_worker, "pool index", "worker", "", 1},
+    {"pool_free", op_pool_free, "pool", "", "", 0},
+    {"future_result", op_future_result, "future", "value", "stdout stderr", 1},
+    {"future_wait", op_future_wait, "future timeout", "", "", 0},
+    {"future_state", op_future_state, "future", "value", "", 0},
+    {"future_cancel", op_future_cancel, "future", "value", "", 0},
 };
 
 static const char *const kErrorKeys = "error message_contains exc_type traceback_contains";

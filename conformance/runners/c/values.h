@@ -108,7 +108,25 @@ void *xgrow(void *items, size_t *cap, size_t need, size_t size);
     X(subinterp_queue_get) \
     X(subinterp_queue_size) \
     X(subinterp_queue_get_info) \
-    X(subinterp_queue_list)
+    X(subinterp_queue_list) \
+    X(subinterp_interrupt) \
+    X(subinterp_check_imports) \
+    X(subinterp_pool_options_init) \
+    X(subinterp_pool_create) \
+    X(subinterp_pool_submit) \
+    X(subinterp_pool_call) \
+    X(subinterp_pool_map) \
+    X(subinterp_pool_shutdown) \
+    X(subinterp_pool_check) \
+    X(subinterp_pool_get_stats) \
+    X(subinterp_pool_get_worker) \
+    X(subinterp_pool_free) \
+    X(subinterp_future_get_state) \
+    X(subinterp_future_wait) \
+    X(subinterp_future_result) \
+    X(subinterp_future_cancel) \
+    X(subinterp_future_on_done) \
+    X(subinterp_future_free)
 
 enum api_index {
 #define API_INDEX(name) API_INDEX_##name,

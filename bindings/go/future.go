@@ -174,9 +174,7 @@ func (f *Future) ResultWithOutput(ctx context.Context) (any, Output, error) {
 	if err != nil {
 		return nil, output, err
 	}
-	value := &data{ptr: result}
-	defer value.free()
-	converted, err := value.toGo()
+	converted, err := take(result)
 	return converted, output, err
 }
 

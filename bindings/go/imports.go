@@ -63,15 +63,9 @@ func CheckImports(config Config, modules ...string) ([]ImportCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	value := &data{ptr: report}
-	defer value.free()
-	converted, err := value.toGo()
+	items, err := takeList(report, "check_imports")
 	if err != nil {
 		return nil, err
-	}
-	items, ok := converted.([]any)
-	if !ok {
-		return nil, errorf(StatusInternal, "check_imports gave a %T, not a list", converted)
 	}
 	checks := make([]ImportCheck, len(items))
 	for n, item := range items {

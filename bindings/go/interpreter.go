@@ -234,9 +234,7 @@ func (i *Interpreter) CallWithContext(ctx context.Context, callable string, args
 	if err != nil {
 		return nil, output, err
 	}
-	value := &data{ptr: result}
-	defer value.free()
-	converted, err := value.toGo()
+	converted, err := take(result)
 	return converted, output, err
 }
 

@@ -311,17 +311,7 @@ func (p *Pool) MapWith(ctx context.Context, callable string, argLists [][]any, o
 	if err != nil {
 		return nil, err
 	}
-	value := &data{ptr: results}
-	defer value.free()
-	converted, err := value.toGo()
-	if err != nil {
-		return nil, err
-	}
-	items, ok := converted.([]any)
-	if !ok {
-		return nil, errorf(StatusInternal, "pool_map gave a %T, not a list", converted)
-	}
-	return items, nil
+	return takeList(results, "pool_map")
 }
 
 // mapTasks is Map under a context that can end: one future per element.

@@ -206,9 +206,7 @@ func (q *Queue) get(timeout float64) (any, error) {
 	if item == nil {
 		return Unbound, nil
 	}
-	d := &data{ptr: item}
-	defer d.free()
-	return d.toGo()
+	return take(item)
 }
 
 // waitWith runs a timed C wait until it succeeds or ctx is done. Without a

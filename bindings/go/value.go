@@ -88,6 +88,28 @@ func (d *data) cptr() *C.subinterp_data {
 	return d.ptr
 }
 
+// take converts a new reference the library returned into a Go value and
+// drops the reference.
+func take(ptr *C.subinterp_data) (any, error) {
+	d := &data{ptr: ptr}
+	defer d.free()
+	return d.toGo()
+}
+
+// takeList is take for a result the library documents as a list; `what`
+// names it in the error if it is not.
+func takeList(ptr *C.subinterp_data, what string) ([]any, error) {
+	converted, err := take(ptr)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := converted.([]any)
+	if !ok {
+		return nil, errorf(StatusInternal, "%s gave a %T, not a list", what, converted)
+	}
+	return items, nil
+}
+
 // create runs a C constructor shim.
 func create(make func(**C.subinterp_data, *C.si_error) C.subinterp_status) (*data, error) {
 	var out *C.subinterp_data

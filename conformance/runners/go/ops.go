@@ -693,14 +693,18 @@ func opCall(c *Case, s step, e expects) (*binding, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.callResult(e, result, output)
+}
+
+// callResult checks what a call gave (a direct call, a pool call, a
+// future's result) against the step's expectations and binds it.
+func (c *Case) callResult(e expects, result any, output subinterp.Output) (*binding, error) {
 	c.own(result)
 	if err := checkOutput(e, output); err != nil {
 		return nil, err
 	}
-	if want, ok := e["value"]; ok {
-		if err := c.check(want, result, "value"); err != nil {
-			return nil, err
-		}
+	if err := checkValue(c, e, result); err != nil {
+		return nil, err
 	}
 	return &binding{value: result}, nil
 }

@@ -238,11 +238,7 @@ func opPoolCall(c *Case, s step, e expects) (*binding, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.own(result)
-	if err := checkOutput(e, output); err != nil {
-		return nil, err
-	}
-	return &binding{value: result}, checkValue(c, e, result)
+	return c.callResult(e, result, output)
 }
 
 func opPoolMap(c *Case, s step, e expects) (*binding, error) {
@@ -394,11 +390,7 @@ func opFutureResult(c *Case, s step, e expects) (*binding, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.own(result)
-	if err := checkOutput(e, output); err != nil {
-		return nil, err
-	}
-	return &binding{value: result}, checkValue(c, e, result)
+	return c.callResult(e, result, output)
 }
 
 func opFutureWait(c *Case, s step, e expects) (*binding, error) {

@@ -1023,6 +1023,18 @@ static step_status call_checks(step *s, const subinterp_output *output, int capt
     return check_value(s, "value", want(s, "value"), result);
 }
 
+/* A call's "callable", "args" and "kwargs" (op call, pool_submit, pool_call),
+ * as value_arg(): 0 built; 1 the library refused a value (outcome recorded);
+ * -1 malformed. */
+static int task_arg(step *s, char **callable, subinterp_data **args, subinterp_data **kwargs) {
+    int rc;
+    *args = *kwargs = NULL;
+    if (text_arg(s, "callable", callable) < 0) return -1;
+    rc = args_arg(s, args);
+    if (rc == 0 && arg(s, "kwargs")) rc = value_arg(s, arg(s, "kwargs"), "kwargs", kwargs);
+    return rc;
+}
+
 static step_status op_call(step *s) {
     subinterp_run_options opts;
     subinterp_output *output = NULL;
@@ -1031,11 +1043,8 @@ static step_status op_call(step *s) {
     int64_t id;
     int want_output, capturing, rc = 0;
     step_status status = STEP_ERROR;
-    if (id_arg(s, "interp", &id) < 0 || text_arg(s, "callable", &callable) < 0 ||
-        run_options_arg(s, &opts, &want_output, &capturing) < 0)
-        goto done;
-    rc = args_arg(s, &args);
-    if (rc == 0 && arg(s, "kwargs")) rc = value_arg(s, arg(s, "kwargs"), "kwargs", &kwargs);
+    if (id_arg(s, "interp", &id) < 0 || run_options_arg(s, &opts, &want_output, &capturing) < 0) goto done;
+    rc = task_arg(s, &callable, &args, &kwargs);
     if (rc < 0) goto done;
     if (rc == 0) CALL(s, subinterp_call, id, callable, args, kwargs, &opts, &result, want_output ? &output : NULL);
     status = call_checks(s, output, capturing, result);
@@ -1700,15 +1709,6 @@ done:
 }
 
 /* callable, args (array: a tuple; absent: NULL) and kwargs of a task. */
-static int task_arg(step *s, char **callable, subinterp_data **args, subinterp_data **kwargs) {
-    int rc;
-    *args = *kwargs = NULL;
-    if (text_arg(s, "callable", callable) < 0) return -1;
-    rc = args_arg(s, args);
-    if (rc == 0 && arg(s, "kwargs")) rc = value_arg(s, arg(s, "kwargs"), "kwargs", kwargs);
-    return rc;
-}
-
 static step_status op_pool_submit(step *s) {
     subinterp_pool *pool;
     subinterp_run_options opts;

@@ -185,11 +185,12 @@ subinterp_status subinterp_future_wait(const subinterp_future* future, double ti
 
 subinterp_status subinterp_future_result(const subinterp_future* future, subinterp_data** result,
                                          subinterp_output** output, subinterp_error** err) {
-    std::unique_ptr<subinterp_output> captured = std::make_unique<subinterp_output>();
+    std::unique_ptr<subinterp_output> captured;
     const subinterp_status status = guarded(err, [&] {
         const subinterp::Future& target = future_of(future);
         subinterp_data*& out = require(result, "result");
-        out = hand_out(target.result(&captured->output));
+        if (output) captured = std::make_unique<subinterp_output>();
+        out = hand_out(target.result(captured ? &captured->output : nullptr));
     });
     if (output) *output = captured.release();
     return status;

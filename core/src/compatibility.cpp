@@ -41,12 +41,6 @@ std::optional<Error> try_import(const Config& config, const std::string& module)
     return failure;
 }
 
-bool same(const Config& a, const Config& b) {
-    return a.use_main_obmalloc == b.use_main_obmalloc && a.allow_fork == b.allow_fork && a.allow_exec == b.allow_exec &&
-           a.allow_threads == b.allow_threads && a.allow_daemon_threads == b.allow_daemon_threads &&
-           a.check_multi_interp_extensions == b.check_multi_interp_extensions && a.gil == b.gil;
-}
-
 Config shared_gil() {
     Config config = Config::isolated();
     config.gil = static_cast<int>(Gil::Shared);
@@ -76,10 +70,10 @@ Verdict diagnose(const Config& config, const std::string& module, const Error& f
     // the reason stays undecided, and LEGACY accepts both kinds.
     if (refused) return {"not-isolated", "legacy"};
 #endif
-    if (!same(config, shared_gil()) && !same(config, Config::legacy()) && !try_import(shared_gil(), module)) {
+    if (config != shared_gil() && config != Config::legacy() && !try_import(shared_gil(), module)) {
         return {refused ? "no-per-interpreter-gil" : "needs-shared-gil", "shared-gil"};
     }
-    if (!same(config, Config::legacy()) && !try_import(Config::legacy(), module)) {
+    if (config != Config::legacy() && !try_import(Config::legacy(), module)) {
         return {refused ? "single-phase" : "needs-legacy", "legacy"};
     }
     return {"error", std::nullopt};

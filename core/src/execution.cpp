@@ -225,6 +225,15 @@ private:
     RunningCall::Current current_;
 };
 
+// The callable's name, once it and the arguments' kinds pass the checks.
+CallableName checked_call(std::string_view callable, const Data* args, const Data* kwargs) {
+    CallableName name = parse_callable(callable);
+    require_kind(args, {DataKind::Tuple, DataKind::List}, "call arguments (args)");
+    require_kind(kwargs, {DataKind::Dict}, "call keyword arguments (kwargs)");
+    if (kwargs) require_str_keys(*kwargs, "kwargs");
+    return name;
+}
+
 // Runs `body` in the interpreter on this thread, interruptible, with output
 // captured as asked.
 template <class Body>
@@ -248,10 +257,7 @@ std::optional<std::chrono::nanoseconds> run_timeout_from_seconds(double seconds)
 }
 
 void check_call_arguments(std::string_view callable, const Data* args, const Data* kwargs) {
-    parse_callable(callable);
-    require_kind(args, {DataKind::Tuple, DataKind::List}, "call arguments (args)");
-    require_kind(kwargs, {DataKind::Dict}, "call keyword arguments (kwargs)");
-    if (kwargs) require_str_keys(*kwargs, "kwargs");
+    checked_call(callable, args, kwargs);
 }
 
 std::size_t interrupt(Interpreter& interpreter) {
@@ -276,8 +282,7 @@ void exec(Interpreter& interpreter, std::string_view source, const RunOptions& o
 
 DataPtr call(Interpreter& interpreter, std::string_view callable, const Data* args, const Data* kwargs,
              const RunOptions& options, Output* output) {
-    check_call_arguments(callable, args, kwargs);
-    const CallableName name = parse_callable(callable);
+    const CallableName name = checked_call(callable, args, kwargs);
     return run_in(interpreter, options, output, [&](RunScope& run) {
         PyRef function = resolve_callable(name);
         PyRef positional = positional_arguments(args);

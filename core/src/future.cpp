@@ -13,15 +13,10 @@ Future::State Future::state() const {
     return state_;
 }
 
-bool Future::done() const {
-    const State now = state();
-    return now == State::Finished || now == State::Cancelled;
-}
-
 bool Future::wait(Timeout timeout) const {
     CallerDetach caller;  // a Python caller lets go of its GIL while it waits
     std::unique_lock lock(mutex_);
-    const auto is_done = [&] { return state_ == State::Finished || state_ == State::Cancelled; };
+    const auto is_done = [&] { return done_locked(); };
     if (!timeout) {
         done_.wait(lock, is_done);
         return true;
@@ -70,7 +65,7 @@ void Future::on_withdrawn(Callback withdraw) {
 
 void Future::on_done(Callback callback) {
     std::unique_lock lock(mutex_);
-    if (state_ == State::Finished || state_ == State::Cancelled) {
+    if (done_locked()) {
         lock.unlock();
         callback();
         return;

@@ -2,6 +2,8 @@
 // 3.12/3.13 do not do themselves.
 #pragma once
 
+#include <tuple>
+
 namespace subinterp {
 
 enum class Gil : int { Default = 0, Shared = 1, Own = 2 };
@@ -36,6 +38,14 @@ struct Config {
 
     // Throws Error(Config) naming the offending field(s).
     void validate() const;
+    // Field by field; keep in step with copy_config_fields above.
+    bool operator==(const Config& other) const {
+        return std::tie(use_main_obmalloc, allow_fork, allow_exec, allow_threads, allow_daemon_threads,
+                        check_multi_interp_extensions, gil) ==
+               std::tie(other.use_main_obmalloc, other.allow_fork, other.allow_exec, other.allow_threads,
+                        other.allow_daemon_threads, other.check_multi_interp_extensions, other.gil);
+    }
+    bool operator!=(const Config& other) const { return !(*this == other); }
     bool has_own_gil() const { return gil == static_cast<int>(Gil::Own); }
 };
 

@@ -26,7 +26,6 @@ public:
     using Callback = std::function<void()>;
 
     State state() const;
-    bool done() const;
 
     // Waits up to `timeout` (nullopt: forever) for Finished or Cancelled;
     // true when done. Releases a calling Python thread's GIL while waiting.
@@ -57,6 +56,7 @@ public:
     bool abandon(Error error);
 
 private:
+    bool done_locked() const { return state_ == State::Finished || state_ == State::Cancelled; }
     void complete(std::unique_lock<std::mutex> lock);
 
     mutable std::mutex mutex_;

@@ -3,7 +3,7 @@
 cross-interpreter sharing and against pickle, side by side in one run.
 
     python3 bench/data_transfer.py --library build/py3.13/libsubinterp.so [--quick]
-                                   [--markdown docs/benchmarks-data.md]
+                                   [--markdown docs/benchmarks-data.md] [--json FILE]
 
 Run it with the CPython the library was built against (attach mode: the
 library is loaded into this running interpreter with ctypes.PyDLL, as in
@@ -21,22 +21,52 @@ over all the measurements of a section (every kind and method of the
 conversions, every size and sharing method of the buffers) so that the
 machine's noise hits all of them alike. --quick runs everything briefly (CI smoke run): every path is
 exercised and verified, the numbers mean little. Any error exits non-zero.
+
+--json FILE writes the results (at the end of a successful run, as the markdown) in the
+format of bench/reporting.py (write_json): benchmark "data", one record per measured
+figure of the report's tables, unit "s" (seconds per call or transfer), better "lower",
+median/min/max over the samples. Groups, impls and params:
+
+  group             impl                               name (markdown label)                      params
+  fixed_cost        ctypes_call                        one ctypes.PyDLL call, no argument ...     {}
+                    ctypes_call_2_pointers             one ctypes.PyDLL call, 2 pointers ...
+                    subinterp_call_noop_sub            ours: subinterp_call(B, "noop") ...
+                    subinterp_call_noop_main           ours: subinterp_call(0, "noop") ...
+                    interpreters_exec_noop             CPython _interpreters.exec(B, noop ...)
+                    interpreters_call_noop             CPython _interpreters.call(B, noop ...)
+                    interpreters_set_main_attrs_none   CPython set___main___attrs(B, {"x": None})
+                    interpqueues_put_get_main          CPython _interpqueues put + get of 1, ...
+  conversion        subinterp_call                     ours: call(0) + call(B)                    {"kind": K}
+                    subinterp_prepare_main             ours: call(0) + prepare_main(B)
+                    interpreters_set_main_attrs        CPython set___main___attrs   (shareable kinds only)
+                    interpqueues                       CPython queue put + exec(get)  (shareable kinds only)
+                    pickle                             pickle dumps+loads (1 interp)
+  conversion_parts  subinterp_main_to_data             main -> data                               {"kind": K}
+                    subinterp_data_to_sub              data -> B
+  buffer            subinterp_call                     ours: call(B, take(buffer))                {"size": S}
+                    interpreters_set_main_attrs        CPython set___main___attrs + exec(read)
+                    interpqueues                       CPython queue put + exec(get, read)
+                    pickle                             pickle dumps+loads of bytes
+
+  K: none, bool, int, big_int, float, str, str_1k, bytes_1k, tuple_10_ints, list_100_ints,
+     dict_100, nested_tuples, nested_json, set_pickled, decimal_pickled (KIND_IDS: the report's
+     rows in that order); a kind CPython cannot share has no interpreters_set_main_attrs /
+     interpqueues record in "conversion" (the report says "not shareable").
+  S: bytes, 1024, 1048576, 268435456.
 """
 import argparse
 import ctypes
 import datetime
 import decimal
-import gc
-import math
 import os
 import pickle
 import platform
-import statistics
 import sys
 import time
 
 import reporting
 from reporting import table
+from timing import Measurement, measure_group
 
 import _interpqueues
 import _interpreters
@@ -269,50 +299,7 @@ def cpy_forget():
 # Timing
 # --------------------------------------------------------------------------------------
 
-class Measurement:
-    def __init__(self, key, loop):
-        self.key = key          # (group, method)
-        self.loop = loop        # loop(n) runs n transfers
-        self.number = 1
-        self.samples = []       # seconds per transfer
-
-    @property
-    def median(self):
-        return statistics.median(self.samples)
-
-
-def timed(loop, number):
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        loop(number)
-        return time.perf_counter() - start
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def calibrate(measurement, sample_time):
-    """Find the iterations per sample (the runs also warm up)."""
-    number = 1
-    while True:
-        elapsed = timed(measurement.loop, number)
-        if elapsed >= sample_time / 4 or number >= 1 << 24:
-            break
-        number *= 4 if elapsed < sample_time / 100 else 2
-    measurement.number = max(1, math.ceil(number * sample_time / max(elapsed, 1e-9)))
-
-
-def measure_group(measurements, config, progress=None):
-    """Calibrate each (which also warms it up), then take the samples round-robin."""
-    for m in measurements:
-        calibrate(m, config.sample_time)
-    for round_number in range(config.repeat):
-        for m in measurements:
-            m.samples.append(timed(m.loop, m.number) / m.number)
-        if progress:
-            progress(f"round {round_number + 1}/{config.repeat} of {len(measurements)} measurements")
+# Measurement, timed, calibrate and measure_group: bench/timing.py.
 
 
 def with_value(value, loop):
@@ -348,6 +335,26 @@ KINDS = [
     ("decimal.Decimal (pickled)", decimal.Decimal("3.14159")),
 ]
 
+# Stable ids of the kinds (params {"kind": ...} of the JSON records).
+KIND_IDS = {
+    "None": "none",
+    "bool": "bool",
+    "small int": "int",
+    "big int 2**200": "big_int",
+    "float": "float",
+    "short str": "str",
+    "str 1 KiB (ASCII)": "str_1k",
+    "bytes 1 KiB": "bytes_1k",
+    "tuple of 10 ints": "tuple_10_ints",
+    "list of 100 ints": "list_100_ints",
+    "dict of 100 str->int": "dict_100",
+    "nested tuples (13 scalars)": "nested_tuples",
+    "nested dict/list (JSON-like)": "nested_json",
+    "set of 10 ints (pickled)": "set_pickled",
+    "decimal.Decimal (pickled)": "decimal_pickled",
+}
+assert list(KIND_IDS) == [kind for kind, _ in KINDS]
+
 CONV_METHODS = [
     ("ours_call", "ours: call(0) + call(B)"),
     ("ours_prep", "ours: call(0) + prepare_main(B)"),
@@ -363,6 +370,31 @@ BUF_METHODS = [
     ("cpy_queue_buf", "CPython queue put + exec(get, read)"),
     ("pickle_bytes", "pickle dumps+loads of bytes"),
 ]
+
+# The JSON records' impl ids of every method (groups conversion, conversion_parts, buffer, fixed_cost)
+# and the labels of the measurements that only the "where the time goes" table shows.
+IMPLS = {
+    "ours_call": "subinterp_call",
+    "ours_prep": "subinterp_prepare_main",
+    "cpy_attrs": "interpreters_set_main_attrs",
+    "cpy_queue": "interpqueues",
+    "pickle": "pickle",
+    "ours_to_data": "subinterp_main_to_data",
+    "ours_from_data": "subinterp_data_to_sub",
+    "ours_buf": "subinterp_call",
+    "cpy_attrs_buf": "interpreters_set_main_attrs",
+    "cpy_queue_buf": "interpqueues",
+    "pickle_bytes": "pickle",
+    "ctypes_call": "ctypes_call",
+    "ctypes_call_2": "ctypes_call_2_pointers",
+    "ours_noop_b": "subinterp_call_noop_sub",
+    "ours_noop_main": "subinterp_call_noop_main",
+    "cpy_exec_noop": "interpreters_exec_noop",
+    "cpy_call_noop": "interpreters_call_noop",
+    "cpy_attrs_empty": "interpreters_set_main_attrs_none",
+    "queue_main_only": "interpqueues_put_get_main",
+}
+PART_LABELS = {"ours_to_data": "main -> data", "ours_from_data": "data -> B"}
 
 UNBOUND = 3  # _interpqueues unboundop "UNBOUND", 3.13's default (test.support.interpreters._crossinterp)
 NOT_SHAREABLE_ERRORS = (_interpreters.NotShareableError, OverflowError)
@@ -668,7 +700,7 @@ class Bench:
         ]
         self.fixed_rows = [(key, label) for key, label, _ in rows]
         group = [Measurement(("fixed", key), loop) for key, _, loop in rows]
-        measure_group(group, self.config)
+        measure_group(group, self.config.sample_time, self.config.repeat)
         for m in group:
             self.results[m.key] = m
 
@@ -737,7 +769,7 @@ class Bench:
                 }
                 group += [Measurement((kind, method), loop) for method, loop in loops.items() if loop]
             self.progress("conversions: verified every kind and path")
-            measure_group(group, self.config, self.progress)
+            measure_group(group, self.config.sample_time, self.config.repeat, self.progress)
         finally:
             for data in datas:
                 self.lib.data_free(data)
@@ -822,7 +854,7 @@ class Bench:
                     Measurement((label, "cpy_attrs_buf"), self.cpy_attrs_read_loop(view)),
                     Measurement((label, "cpy_queue_buf"), self.cpy_queue_loop(view, cpy_recv_read)),
                 ]
-            measure_group(group, self.config)
+            measure_group(group, self.config.sample_time, self.config.repeat)
             for m in group:
                 self.results[m.key] = m
             self.cpy_exec(cpy_forget)
@@ -836,7 +868,7 @@ class Bench:
                 self.lib.data_free(data)
             prepared = None
         group = [Measurement((label, "pickle_bytes"), self.pickle_loop(b"a" * size)) for label, size in BUFFER_SIZES]
-        measure_group(group, self.config)
+        measure_group(group, self.config.sample_time, self.config.repeat)
         for m in group:
             self.results[m.key] = m
         self.progress("buffers: pickle")
@@ -1141,6 +1173,26 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
     return "\n".join(out) + "\n"
 
 
+def json_results(bench):
+    """The JSON records (reporting.record) of every measurement the report's tables show."""
+    r, out = bench.results, []
+    for key, label in bench.fixed_rows:
+        out.append(reporting.record("fixed_cost", label, IMPLS[key], r[("fixed", key)].samples, "s"))
+    for kind, _ in KINDS:
+        for method, label in CONV_METHODS:
+            if (kind, method) in r:
+                out.append(reporting.record("conversion", label, IMPLS[method], r[(kind, method)].samples, "s",
+                                            {"kind": KIND_IDS[kind]}))
+        for method, label in PART_LABELS.items():
+            out.append(reporting.record("conversion_parts", label, IMPLS[method], r[(kind, method)].samples, "s",
+                                        {"kind": KIND_IDS[kind]}))
+    for size_label, size in BUFFER_SIZES:
+        for method, label in BUF_METHODS:
+            out.append(reporting.record("buffer", label, IMPLS[method], r[(size_label, method)].samples, "s",
+                                        {"size": size}))
+    return out
+
+
 # --------------------------------------------------------------------------------------
 
 def library_matches_python(lib):
@@ -1163,9 +1215,11 @@ class Run:
         self.load_before = os.getloadavg()
         self.elapsed = None
 
-    def execute(self, bench, steps, render_report, config, lib):
+    def execute(self, bench, steps, render_report, config, lib, benchmark, results):
         """Runs steps() and always bench.teardown(); any failure makes the
-        status 1 and writes no report. Returns the exit status."""
+        status 1 and writes no report. Then the report, and with config.json the
+        results(bench) records as the JSON document of `benchmark`
+        (reporting.write_json). Returns the exit status."""
         status = 0
         try:
             steps()
@@ -1185,13 +1239,19 @@ class Run:
         if status:
             return status
         self.elapsed = time.perf_counter() - self.t0
-        report = render_report(bench, config, machine_info(lib), self.started, self.elapsed, self.load_before,
+        info = machine_info(lib)
+        report = render_report(bench, config, info, self.started, self.elapsed, self.load_before,
                                os.getloadavg())
+        records = results(bench)
+        reporting.check_results(records)  # a malformed record fails the run before any file is written
         print(report)
         if config.markdown:
             with open(config.markdown, "w") as f:
                 f.write(report)
             print(f"wrote {config.markdown}", file=sys.stderr)
+        if config.json:
+            reporting.write_json(config.json, benchmark, info, config.quick, records)
+            print(f"wrote {config.json} ({len(records)} results)", file=sys.stderr)
         return 0
 
 
@@ -1200,6 +1260,7 @@ def main():
     parser.add_argument("--library", required=True, help="path to libsubinterp.so")
     parser.add_argument("--quick", action="store_true", help="brief samples: a CI smoke run")
     parser.add_argument("--markdown", help="write the report (markdown) to this file")
+    parser.add_argument("--json", help="write the results (JSON, see bench/reporting.py) to this file")
     parser.add_argument("--repeat", type=int, help="samples per measurement (default 15; 3 with --quick)")
     parser.add_argument("--sample-time", type=float, help="seconds per sample (default 0.05; 0.002 with --quick)")
     parser.add_argument("--command", help="the command line to record in the report (default: this one)")
@@ -1228,7 +1289,7 @@ def main():
         bench.conversions()
         bench.buffers()
 
-    status = run.execute(bench, steps, render, config, lib)
+    status = run.execute(bench, steps, render, config, lib, "data", json_results)
     if status:
         return status
     verdict, growth, _ = bench.facts["headline"]

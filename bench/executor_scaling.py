@@ -1,29 +1,58 @@
 #!/usr/bin/env python3
 """Executor scaling: CPU-bound pure-Python tasks on subinterp's
 InterpreterPoolExecutor against threads, processes and multiprocessing.Pool,
-1 worker against 2, side by side in one run.
+with 1 to N workers (N: the CPUs this process may use), side by side in one run.
 
     python3 bench/executor_scaling.py --library build/py3.13/libsubinterp.so [--quick]
-                                      [--markdown docs/benchmarks-executor.md]
+                                      [--markdown docs/benchmarks-executor.md] [--json FILE]
+                                      [--max-workers N] [--tasks T]
 
 Run it with the CPython the library was built against (3.12 or 3.13); the
 package is imported from the library's directory's python/ (the build tree's
 assembled package), or from sys.path with --library omitted.
 
-Each configuration runs the same 2 tasks (``work(n)``: a pure-Python loop
-summing i*i % 7, sized to about 0.3 s in full mode) and waits for both: wall
-time per configuration, the speedup of 2 workers over 1, and ratios between
-the 2-worker configurations. Pools are created and warmed up before timing
+Every configuration (a pool kind with w workers, w = 1..N; N from
+os.sched_getaffinity, or --max-workers) runs the same fixed amount of work
+per round: T equal tasks (``work(n)``: a pure-Python loop summing i*i % 7),
+submitted together, and waits for all of them. T is --tasks, by default the
+least common multiple of 1..N when that is at most 4N (so every worker count
+divides the work evenly: T = N for N <= 2, 6 for 3, 12 for 4), else 4N; each
+task is sized to 0.3 s x N / T in the main thread (a round's work is N x 0.3 s
+whatever T is; 0.005 instead of 0.3 with --quick). Reported: wall time per
+configuration, the speedup over 1 worker of the same kind,
+speedup(w) = time(1 worker) / time(w workers), the efficiency speedup(w) / w,
+the ideal speedup T / ceil(T / w), and ratios between the kinds at each worker
+count; the done-criterion (2 workers measurably faster than 1) in the
+headline. Pools are created and warmed up before timing
 (every worker has run a task), and kept for all the rounds; start-up
 (executor creation + first trivial task + shutdown) is measured separately on
 fresh pools. Samples are taken round-robin over the configurations so that
 bursts of load from other processes spread over all of them; medians with min
 and max. --quick runs everything briefly (CI smoke run): every path runs and
 its results are checked, the numbers mean little. Any error exits non-zero.
+
+--json FILE writes the results (at the end of a successful run, as the markdown; one
+document per run, i.e. per CPython: --append does not apply to it) in the format of
+bench/reporting.py (write_json): benchmark "executor", unit "s", better "lower",
+median/min/max over the rounds (scaling) or fresh pools (startup, shutdown):
+
+  group     impl                   name (the report's configuration)         params
+  scaling   serial                 serial, main thread (reference)           {"workers": 1}
+            subinterp_executor     subinterp `InterpreterPoolExecutor(w)`    {"workers": w}, w = 1..N
+            threads                `ThreadPoolExecutor(w)`                   {"workers": w}
+            processes              `ProcessPoolExecutor(w)`                  {"workers": w}
+            multiprocessing_pool   `multiprocessing.Pool(w)`                 {"workers": w}
+  startup   the four pool impls    as above                                  {"workers": w}
+  shutdown  the four pool impls    as above                                  {"workers": w}
+
+scaling: the wall time of one round (all T tasks); startup: creating a fresh pool and
+getting one trivial task's result; shutdown: its shutdown. Speedups, efficiencies and
+CPU/wall ratios are derived and not recorded; T and the task size are in the markdown.
 """
 import argparse
 import concurrent.futures
 import datetime
+import math
 import multiprocessing
 import os
 import platform
@@ -111,21 +140,46 @@ class Serial(Executor):
         self.pool = None
 
 
-def configurations(interpreter_pool):
+# kind: (the JSON records' impl, label with the worker count, label of the kind)
+KINDS = {
+    "subinterp": ("subinterp_executor", "subinterp `InterpreterPoolExecutor({})`", "subinterp `InterpreterPoolExecutor`"),
+    "threads": ("threads", "`ThreadPoolExecutor({})`", "`ThreadPoolExecutor`"),
+    "processes": ("processes", "`ProcessPoolExecutor({})`", "`ProcessPoolExecutor`"),
+    "mp.Pool": ("multiprocessing_pool", "`multiprocessing.Pool({})`", "`multiprocessing.Pool`"),
+}
+SERIAL_LABEL = "serial, main thread (reference)"
+
+
+def configurations(interpreter_pool, max_workers):
+    """The serial reference, then every pool kind with 1..max_workers workers."""
     mp = multiprocessing.get_context()  # the platform's default (fork on Linux for 3.12/3.13)
-    return [
-        Serial("serial, main thread (reference)", "serial", 1, None),
-        Executor("subinterp `InterpreterPoolExecutor(1)`", "subinterp", 1, interpreter_pool),
-        Executor("subinterp `InterpreterPoolExecutor(2)`", "subinterp", 2, interpreter_pool),
-        Executor("`ThreadPoolExecutor(1)`", "threads", 1, concurrent.futures.ThreadPoolExecutor),
-        Executor("`ThreadPoolExecutor(2)`", "threads", 2, concurrent.futures.ThreadPoolExecutor),
-        Executor("`ProcessPoolExecutor(1)`", "processes", 1,
-                 lambda w: concurrent.futures.ProcessPoolExecutor(w, mp_context=mp)),
-        Executor("`ProcessPoolExecutor(2)`", "processes", 2,
-                 lambda w: concurrent.futures.ProcessPoolExecutor(w, mp_context=mp)),
-        MpPool("`multiprocessing.Pool(1)`", "mp.Pool", 1, lambda w: mp.Pool(w)),
-        MpPool("`multiprocessing.Pool(2)`", "mp.Pool", 2, lambda w: mp.Pool(w)),
-    ]
+    makers = {
+        "subinterp": (Executor, interpreter_pool),
+        "threads": (Executor, concurrent.futures.ThreadPoolExecutor),
+        "processes": (Executor, lambda w: concurrent.futures.ProcessPoolExecutor(w, mp_context=mp)),
+        "mp.Pool": (MpPool, lambda w: mp.Pool(w)),
+    }
+    configs = [Serial(SERIAL_LABEL, "serial", 1, None)]
+    for kind, (_, label, _) in KINDS.items():
+        cls, factory = makers[kind]
+        configs += [cls(label.format(w), kind, w, factory) for w in range(1, max_workers + 1)]
+    return configs
+
+
+def default_workers():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def default_tasks(max_workers):
+    """Tasks per round: the least common multiple of 1..max_workers (every worker count splits
+    the work evenly) unless that exceeds 4 x max_workers, then 4 x max_workers."""
+    tasks = math.lcm(*range(1, max_workers + 1))
+    return tasks if tasks <= 4 * max_workers else 4 * max_workers
+
+
+def ideal_speedup(tasks, workers):
+    """Equal tasks on `workers` workers take ceil(tasks / workers) tasks' time."""
+    return tasks / -(-tasks // workers)
 
 
 # --------------------------------------------------------------------------------------
@@ -139,7 +193,9 @@ class Bench:
     def __init__(self, config, interpreter_pool, interpreters):
         self.config = config
         self.interpreters = interpreters
-        self.configs = configurations(interpreter_pool)
+        self.max_workers = config.max_workers
+        self.tasks = config.tasks       # per round, the same for every configuration
+        self.configs = configurations(interpreter_pool, self.max_workers)
         self.n = None
         self.task_time = None           # one task, main thread, calibration
         self.wall = {c.label: [] for c in self.configs}
@@ -172,7 +228,8 @@ class Bench:
             if result != expected(self.n):
                 raise BenchError(f"work({self.n}) = {result}, expected {expected(self.n)}")
         self.task_time = statistics.median(times)
-        self.progress(f"task: work({self.n}), {self.task_time * 1e3:.0f} ms in the main thread")
+        self.progress(f"task: work({self.n}), {self.task_time * 1e3:.0f} ms in the main thread; "
+                      f"{self.tasks} tasks per round, 1 to {self.max_workers} workers")
 
     def measure_startup(self):
         """Fresh pools: creation + first trivial task; then shutdown. A first, unrecorded round
@@ -207,17 +264,17 @@ class Bench:
                 raise BenchError(f"{c.label}: would fork with sub-interpreters {alive} alive")
 
     def measure_scaling(self):
-        want = [expected(self.n)] * 2
+        want = [expected(self.n)] * self.tasks
         try:
             # Forking pools first (they fork their workers now), then the others.
             for c in sorted(self.configs, key=lambda c: c.kind not in FORKING):
                 self.check_can_fork(c)
                 c.open()
                 # Warm up: every worker runs a task (a short one per worker, submitted together,
-                # then the real pair once), so no timed round pays for starting a worker.
+                # then the real round once), so no timed round pays for starting a worker.
                 for _ in range(2):
                     c.run(work, [max(1, self.n // 20)] * c.workers)
-                got = c.run(work, [self.n] * 2)
+                got = c.run(work, [self.n] * self.tasks)
                 if got != want:
                     raise BenchError(f"{c.label}: got {got!r}, expected {want!r}")
             self.progress("pools warmed up")
@@ -225,7 +282,7 @@ class Bench:
                 for c in self.configs:
                     c0 = time.process_time()
                     t0 = time.perf_counter()
-                    got = c.run(work, [self.n] * 2)
+                    got = c.run(work, [self.n] * self.tasks)
                     elapsed = time.perf_counter() - t0
                     self.cpu[c.label].append(time.process_time() - c0)
                     if got != want:
@@ -256,8 +313,12 @@ class Bench:
     def med(self, kind, workers):
         return statistics.median(self.wall[self.label(kind, workers)])
 
-    def speedup(self, kind):
-        return self.med(kind, 1) / self.med(kind, 2)
+    def speedup(self, kind, workers):
+        """Median time with 1 worker / median time with `workers` workers (same kind, same work)."""
+        return self.med(kind, 1) / self.med(kind, workers)
+
+    def efficiency(self, kind, workers):
+        return self.speedup(kind, workers) / workers
 
     def parallelism(self, kind, workers):
         """Median over rounds of this process's CPU time / wall time: above 1, more than one core
@@ -265,10 +326,23 @@ class Bench:
         label = self.label(kind, workers)
         return statistics.median(c / w for c, w in zip(self.cpu[label], self.wall[label]))
 
-    def paired_speedups(self, kind):
-        """Per round: 1-worker time / 2-worker time of the same round."""
-        one, two = self.wall[self.label(kind, 1)], self.wall[self.label(kind, 2)]
-        return [a / b for a, b in zip(one, two)]
+    def paired_speedups(self, kind, workers):
+        """Per round: 1-worker time / `workers`-worker time of the same round."""
+        one, many = self.wall[self.label(kind, 1)], self.wall[self.label(kind, workers)]
+        return [a / b for a, b in zip(one, many)]
+
+    def json_results(self):
+        """The JSON records (reporting.record): wall time per round, start-up and shutdown."""
+        out = []
+        for c in self.configs:
+            impl = "serial" if c.kind == "serial" else KINDS[c.kind][0]
+            out.append(reporting.record("scaling", c.label, impl, self.wall[c.label], "s", {"workers": c.workers}))
+        for group, samples in (("startup", self.startup), ("shutdown", self.shutdown)):
+            for c in self.configs:
+                if c.kind != "serial":
+                    out.append(reporting.record(group, c.label, KINDS[c.kind][0], samples[c.label], "s",
+                                                {"workers": c.workers}))
+        return out
 
 
 def trivial_call(_):
@@ -307,17 +381,21 @@ PAGE_HEADER = """# Benchmarks: executor scaling
 Generated by `bench/executor_scaling.py` (run through `bench/run`); do not edit by hand, rerun it. Each
 section below comes from one run with the CPython it names.
 
-What is measured: the same 2 CPU-bound pure-Python tasks (`work(n)`, a loop summing `i * i % 7`; no
-I/O, no C extension releasing the GIL) submitted together to a pool of 1 worker and of 2 workers, and
-the wall time until both results are back. A worker of subinterp's `InterpreterPoolExecutor` is a
-thread running an isolated interpreter with its own GIL, so 2 workers should take about the time of 1
-task on a 2-core machine; threads share one GIL (no speedup expected); processes scale but pay for
+What is measured: a fixed amount of CPU-bound pure-Python work (`work(n)`, a loop summing `i * i % 7`;
+no I/O, no C extension releasing the GIL), split into equal tasks that are submitted together to a
+pool of 1, 2, ... up to N workers (N: the CPUs the run could use; each section gives N and the number
+of tasks), and the wall time until every result is back. The work is the same for every worker
+count, so the speedup over 1 worker, time(1 worker) / time(w workers), is ideally w (when w divides
+the number of tasks), and the efficiency, speedup / w, ideally 100%. A worker of subinterp's
+`InterpreterPoolExecutor` is a thread running an isolated interpreter with its own GIL, so it should
+scale with the cores; threads share one GIL (no speedup expected); processes scale but pay for
 pickling and process start-up. Pool start-up is measured separately and is not in the wall times.
 
-The machine has 2 cores and is shared with other work: the ideal speedup is 2.00x, and anything else
-running takes from it. Compare ratios within one section, not seconds across sections.
+The machine is shared with other work: anything else running takes from the ideal speedup, and the
+more workers, the more it takes. Compare ratios within one section, not seconds across sections.
 
-To reproduce both sections (builds `build/py3.13` and `build/py3.12` if needed; about 1-2 minutes each):
+To reproduce both sections (builds `build/py3.13` and `build/py3.12` if needed; about 1-2 minutes each
+on a 2-CPU machine):
 
 ```sh
 bench/run --only executor
@@ -326,41 +404,58 @@ bench/run --only executor
 """
 
 
+def fmt_speedup(bench, kind, workers):
+    return f"{fmt_ratio(bench.speedup(kind, workers))} ({bench.efficiency(kind, workers):.0%})"
+
+
 def render(bench, config, info, started, elapsed, load_before, load_after):
     out = []
     add = out.append
     series = ".".join(platform.python_version_tuple()[:2])
+    top, tasks = bench.max_workers, bench.tasks
+    n_tasks = f"{tasks} task{'s' if tasks != 1 else ''}"
+    worker_counts = range(1, top + 1)
     add(f"## CPython {series}\n")
-    busy = load_before[0] > 0.5 or load_after[0] > 1.5
+    busy = load_before[0] > 0.5 or load_after[0] > max(1.5, top - 0.5)
     if busy:
         add(f"**The machine was busy during this run** (1-minute load average {load_before[0]:.1f} before, "
-            f"{load_after[0]:.1f} after, on {info['nproc']} cores; this benchmark itself is 1 to 2 of it): "
-            f"other processes competed for the CPUs, so 2-worker figures are deflated and noisy. "
+            f"{load_after[0]:.1f} after, on {info['nproc']} cores; this benchmark itself is 1 to {top} of it): "
+            f"other processes competed for the CPUs, so multi-worker figures are deflated and noisy. "
             f"Ratios of interleaved medians suffer less.\n")
 
-    sub = bench.speedup("subinterp")
-    pairs = bench.paired_speedups("subinterp")
-    holds = sub >= 1.3 and all(p > 1.0 for p in pairs)
-    control = max(bench.speedup("processes"), bench.speedup("mp.Pool"))
-    if holds:
-        verdict = "**HOLDS**"
-    elif control < 1.3:
-        verdict = ("**NOT SHOWN BY THIS RUN** (no second free core: the process pools did not scale "
-                   "either)")
-    else:
-        verdict = "**DOES NOT HOLD**"
     add("### Headline: the done-criterion\n")
+    if top >= 2:
+        sub = bench.speedup("subinterp", 2)
+        pairs = bench.paired_speedups("subinterp", 2)
+        holds = sub >= 1.3 and all(p > 1.0 for p in pairs)
+        control = max(bench.speedup("processes", 2), bench.speedup("mp.Pool", 2))
+        if holds:
+            verdict = "**HOLDS**"
+        elif control < 1.3:
+            verdict = ("**NOT SHOWN BY THIS RUN** (no second free core: the process pools did not scale "
+                       "either)")
+        else:
+            verdict = "**DOES NOT HOLD**"
+        ideal = ideal_speedup(tasks, 2)
+        measured = (
+            f"{n_tasks}: 1 worker {fmt_s(bench.med('subinterp', 1))} s, 2 workers "
+            f"{fmt_s(bench.med('subinterp', 2))} s (medians): speedup **{fmt_ratio(sub)}**; per round "
+            f"{min(pairs):.2f}x-{max(pairs):.2f}x (ideal {ideal:.2f}x). Same run: threads "
+            f"{fmt_ratio(bench.speedup('threads', 2))}, `ProcessPoolExecutor` "
+            f"{fmt_ratio(bench.speedup('processes', 2))}, `multiprocessing.Pool` "
+            f"{fmt_ratio(bench.speedup('mp.Pool', 2))}. CPU time / wall time of this process while 2 workers "
+            f"ran: subinterp **{bench.parallelism('subinterp', 2):.2f}**, threads "
+            f"{bench.parallelism('threads', 2):.2f}")
+        if top > 2:
+            measured += (f". With all {top} workers: subinterp {fmt_speedup(bench, 'subinterp', top)} "
+                         f"(ideal {ideal_speedup(tasks, top):.2f}x), `ProcessPoolExecutor` "
+                         f"{fmt_speedup(bench, 'processes', top)}")
+    else:
+        verdict = "**NOT MEASURED** (this run had 1 worker at most: `--max-workers` or a 1-CPU affinity)"
+        measured = f"{n_tasks}: 1 worker {fmt_s(bench.med('subinterp', 1))} s (median)"
     add(table(["criterion", "measured in this run", "verdict"], [[
         "The executor runs a CPU-bound pure-Python function on 2 workers measurably faster than on 1 "
-        "in the same run",
-        f"2 tasks: 1 worker {fmt_s(bench.med('subinterp', 1))} s, 2 workers {fmt_s(bench.med('subinterp', 2))} s "
-        f"(medians): speedup **{fmt_ratio(sub)}**; per round {min(pairs):.2f}x-{max(pairs):.2f}x "
-        f"(ideal 2.00x). Same run: threads {fmt_ratio(bench.speedup('threads'))}, "
-        f"`ProcessPoolExecutor` {fmt_ratio(bench.speedup('processes'))}, "
-        f"`multiprocessing.Pool` {fmt_ratio(bench.speedup('mp.Pool'))}. CPU time / wall time of this "
-        f"process while 2 workers ran: subinterp **{bench.parallelism('subinterp', 2):.2f}**, "
-        f"threads {bench.parallelism('threads', 2):.2f}",
-        verdict]]))
+        "in the same run", measured, verdict]]))
     add("")
     add("HOLDS: median speedup at least 1.3x, and in every round the 2-worker run was faster than "
         "the 1-worker run of the same round. When it does not, and the process pools (the control: "
@@ -380,40 +475,55 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
         f"CMAKE_BUILD_TYPE={info['build_type']}; sources at benchmark time: {info['source']}.")
     add(f"- multiprocessing start method: `{multiprocessing.get_start_method()}` (the platform default).")
     add(f"- Command: `{config.command}`")
+    add(f"- Workers: 1 to {top} per pool kind"
+        f"{' (the CPUs this process may use)' if top == info['affinity'] else ' (--max-workers)'}.")
     add(f"- Task: `work({bench.n:,})` (a loop summing `i * i % 7`), "
-        f"{fmt_ms(bench.task_time)} ms in the main thread; every result is checked.")
+        f"{fmt_ms(bench.task_time)} ms in the main thread; every result is checked. {n_tasks} per round "
+        f"(about {fmt_s(tasks * bench.task_time)} s of work), the same for every configuration.")
     add(f"- Method: each configuration's pool is created once and warmed up (every worker ran tasks), then "
-        f"{config.repeat} rounds; in each round every configuration in turn submits the 2 tasks and waits for "
-        f"both (wall time). Start-up: {config.startup_repeat} fresh pools per configuration, round-robin, after "
-        f"an unrecorded round. "
+        f"{config.repeat} rounds; in each round every configuration in turn submits the {n_tasks} and waits "
+        f"for all of them (wall time). Start-up: {config.startup_repeat} fresh pools per configuration, "
+        f"round-robin, after an unrecorded round. "
         f"Shown: median (min-max).\n")
 
-    add("### Wall time for 2 tasks, and the speedup of 2 workers over 1\n")
+    add(f"### Wall time for {n_tasks}, and the speedup and efficiency over 1 worker\n")
     rows = []
     for c in bench.configs:
         samples = bench.wall[c.label]
-        speed = ""
-        if c.workers == 2:
-            speed = fmt_ratio(bench.speedup(c.kind))
-        elif c.kind == "serial":
-            speed = "-"
+        if c.kind == "serial":
+            speed = efficiency = "-"
+        elif c.workers == 1:
+            speed, efficiency = "1.00x (reference)", "-"
+        else:
+            speed = fmt_ratio(bench.speedup(c.kind, c.workers))
+            efficiency = f"{bench.efficiency(c.kind, c.workers):.0%}"
         par = "-" if c.kind in FORKING else f"{bench.parallelism(c.kind, c.workers):.2f}"
         rows.append([c.label, fmt_range(samples), f"{statistics.median(samples) / bench.task_time:.2f}", speed,
-                     par])
-    add(table(["configuration", "wall s for 2 tasks", "in tasks' time (1 task = 1.00)",
-               "2 workers / 1 worker speedup", "CPU / wall, this process"], rows))
+                     efficiency, par])
+    add(table(["configuration", f"wall s for {n_tasks}", "in tasks' time (1 task = 1.00)",
+               "speedup over 1 worker", "efficiency (speedup / workers)", "CPU / wall, this process"], rows))
     add("")
-    add("The third column divides the median by one task's time in the main thread: 2.00 is two tasks "
-        "one after the other, 1.00 two tasks perfectly in parallel.\n")
+    add(f"The third column divides the median by one task's time in the main thread: {tasks:.2f} is {n_tasks} "
+        f"one after the other, {tasks}/w (rounded up to a whole number of tasks) the ideal for w workers. "
+        "Speedup: the median with 1 worker of the same kind over this median; efficiency: the speedup divided "
+        "by the number of workers (100%: perfect scaling).\n")
 
-    add("### 2-worker configurations compared (above 1: subinterp faster)\n")
-    ours = bench.med("subinterp", 2)
+    add("### Speedup over 1 worker (efficiency), by number of workers\n")
+    rows = [[f"ideal: {n_tasks} on w workers"] + [f"{ideal_speedup(tasks, w):.2f}x ({ideal_speedup(tasks, w) / w:.0%})"
+                                                for w in worker_counts]]
+    for kind, (_, _, name) in KINDS.items():
+        rows.append([name] + [fmt_speedup(bench, kind, w) for w in worker_counts])
+    add(table(["pool"] + [f"{w} worker{'s' if w > 1 else ''}" for w in worker_counts], rows))
+    add("")
+
+    add("### The pools compared at each number of workers (above 1: subinterp faster)\n")
     rows = []
-    for kind, name in (("threads", "`ThreadPoolExecutor(2)`"), ("processes", "`ProcessPoolExecutor(2)`"),
-                       ("mp.Pool", "`multiprocessing.Pool(2)`")):
-        theirs = bench.med(kind, 2)
-        rows.append([f"subinterp 2 workers vs {name}", f"{fmt_s(ours)} s vs {fmt_s(theirs)} s",
-                     fmt_ratio(theirs / ours)])
+    for w in worker_counts:
+        ours = bench.med("subinterp", w)
+        for kind in ("threads", "processes", "mp.Pool"):
+            theirs = bench.med(kind, w)
+            rows.append([f"subinterp {w} worker{'s' if w > 1 else ''} vs {KINDS[kind][1].format(w)}",
+                         f"{fmt_s(ours)} s vs {fmt_s(theirs)} s", fmt_ratio(theirs / ours)])
     add(table(["comparison", "medians", "their time / ours"], rows))
     add("")
 
@@ -421,8 +531,8 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
     add("A fresh pool: creating the executor and getting the result of one trivial task (`return 42`); "
         "then `shutdown(wait=True)` (`close()` + `join()` for `multiprocessing.Pool`). For the "
         "InterpreterPoolExecutor this includes creating the worker's isolated interpreter (workers are "
-        "started one per submission, so the second worker of a 2-worker pool is not started by one task); "
-        "`ProcessPoolExecutor` with fork and `multiprocessing.Pool` start every worker process at once.\n")
+        "started one per submission, so the other workers of a pool of more than 1 are not started by one "
+        "task); `ProcessPoolExecutor` with fork and `multiprocessing.Pool` start every worker process at once.\n")
     rows = []
     for c in bench.configs:
         if c.kind == "serial":
@@ -434,9 +544,16 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
 
 
 def headline(bench):
-    return (f"executor: subinterp 2 workers / 1 worker speedup {bench.speedup('subinterp'):.2f}x, "
+    top = bench.max_workers
+    if top < 2:
+        return f"executor: 1 worker only, subinterp {fmt_s(bench.med('subinterp', 1))} s per round"
+    text = (f"executor: subinterp 2 workers / 1 worker speedup {bench.speedup('subinterp', 2):.2f}x, "
             f"CPU/wall {bench.parallelism('subinterp', 2):.2f} "
-            f"(threads {bench.speedup('threads'):.2f}x, processes {bench.speedup('processes'):.2f}x)")
+            f"(threads {bench.speedup('threads', 2):.2f}x, processes {bench.speedup('processes', 2):.2f}x)")
+    if top > 2:
+        text += (f"; {top} workers: subinterp {bench.speedup('subinterp', top):.2f}x "
+                 f"(processes {bench.speedup('processes', top):.2f}x)")
+    return text
 
 
 # --------------------------------------------------------------------------------------
@@ -459,12 +576,19 @@ def main():
                                           "(default: import subinterp from sys.path)")
     parser.add_argument("--quick", action="store_true", help="tiny tasks, few rounds: a CI smoke run")
     parser.add_argument("--markdown", help="write the report (markdown) to this file")
+    parser.add_argument("--json", help="write the results (JSON, see bench/reporting.py) to this file; one "
+                                       "document per run, whatever --append says")
     parser.add_argument("--append", action="store_true", help="append the report to --markdown instead of "
                                                                 "replacing it (to collect several CPythons)")
     parser.add_argument("--repeat", type=int, help="rounds (default 7; 2 with --quick)")
     parser.add_argument("--startup-repeat", type=int, help="fresh pools per configuration (default 5; 1 with --quick)")
-    parser.add_argument("--task-time", type=float, help="seconds per task in the main thread (default 0.3; "
-                                                        "0.005 with --quick)")
+    parser.add_argument("--max-workers", type=int, help="pools of 1 to this many workers (default: the CPUs this "
+                                                         "process may use, len(os.sched_getaffinity(0)))")
+    parser.add_argument("--tasks", type=int, help="tasks per round, the same for every configuration (default: "
+                                                  "lcm(1..max workers) if at most 4 x max workers, else 4 x max "
+                                                  "workers)")
+    parser.add_argument("--task-time", type=float, help="seconds per task in the main thread (default "
+                                                        "0.3 x max workers / tasks, 0.005 x ... with --quick)")
     parser.add_argument("--task-size", type=int, help="iterations per task (default: calibrated to --task-time)")
     parser.add_argument("--sample-time", type=float, help="ignored (an option of the other benchmarks)")
     parser.add_argument("--command", help="the command line to record in the report (default: this one)")
@@ -472,11 +596,17 @@ def main():
     config = parser.parse_args()
     config.repeat = config.repeat or (2 if config.quick else 7)
     config.startup_repeat = config.startup_repeat or (1 if config.quick else 5)
-    config.task_time = config.task_time or (0.005 if config.quick else 0.3)
+    config.max_workers = config.max_workers if config.max_workers is not None else default_workers()
+    if config.max_workers < 1 or (config.tasks is not None and config.tasks < 1):
+        parser.error("--max-workers and --tasks must be >= 1")
+    config.tasks = config.tasks or default_tasks(config.max_workers)
+    if config.task_time is None:
+        config.task_time = (0.005 if config.quick else 0.3) * config.max_workers / config.tasks
     if not config.command:
         config.command = " ".join([sys.executable, *sys.argv])
-    if config.repeat < 1 or config.startup_repeat < 1 or config.task_time <= 0:
-        parser.error("--repeat and --startup-repeat must be >= 1, --task-time > 0")
+    if (config.repeat < 1 or config.startup_repeat < 1 or config.task_time <= 0
+            or (config.task_size is not None and config.task_size < 1)):
+        parser.error("--repeat, --startup-repeat and --task-size must be >= 1, --task-time > 0")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
@@ -508,12 +638,18 @@ def main():
     if status:
         return status
     elapsed = time.perf_counter() - t0
-    report = render(bench, config, machine_info(package), started, elapsed, load_before, os.getloadavg())
+    info = machine_info(package)
+    report = render(bench, config, info, started, elapsed, load_before, os.getloadavg())
+    records = bench.json_results()
+    reporting.check_results(records)  # a malformed record fails the run before any file is written
     print(report)
     if config.markdown:
         with open(config.markdown, "a" if config.append else "w") as f:
             f.write(("\n" if config.append else PAGE_HEADER) + report + "\n")
         print(f"wrote {config.markdown}", file=sys.stderr)
+    if config.json:
+        reporting.write_json(config.json, "executor", info, config.quick, records)
+        print(f"wrote {config.json} ({len(records)} results)", file=sys.stderr)
     print(f"{headline(bench)}; total {elapsed:.1f} s", file=sys.stderr)
     return 0
 

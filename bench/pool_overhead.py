@@ -3,7 +3,7 @@
 side by side in one process.
 
     python3 bench/pool_overhead.py --library build/py3.13/libsubinterp.so [--quick]
-                                   [--repeat 5] [--tasks 20000] [--markdown FILE]
+                                   [--repeat 5] [--tasks 20000] [--markdown FILE] [--json FILE]
 
 Configurations (each submits N tasks and waits for all of them):
 
@@ -23,6 +23,19 @@ go round-robin over the configurations. Reported: microseconds per task,
 median with min and max over the rounds, and ratios of the medians against
 ProcessPoolExecutor and against thread+interp. --quick: a few hundred tasks,
 2 rounds (seconds; a CI smoke run: every path runs and its results are checked).
+
+--json FILE writes the results (at the end of a successful run, as the markdown) in the
+format of bench/reporting.py (write_json): benchmark "pool", one record per row of the
+report's table, group "per_task", unit "s" (seconds per task: a round's wall time divided
+by its tasks), better "lower", median/min/max over the rounds, params {"workers": 2}:
+
+  impl                     name (the report's configuration)
+  subinterp_pool_submit    pool.submit
+  subinterp_pool_map       pool.map
+  subinterp_executor       executor
+  thread_per_interpreter   thread+interp  (3.14's InterpreterPoolExecutor design)
+  processes                process        (ProcessPoolExecutor, forkserver)
+  threads                  thread         (ThreadPoolExecutor)
 """
 import argparse
 import concurrent.futures
@@ -40,6 +53,9 @@ import reporting
 from reporting import table
 
 WORKERS = 2
+# The JSON records' impl of each configuration.
+IMPLS = {"pool.submit": "subinterp_pool_submit", "pool.map": "subinterp_pool_map", "executor": "subinterp_executor",
+         "thread+interp": "thread_per_interpreter", "process": "processes", "thread": "threads"}
 
 
 def _import_package(library):
@@ -147,13 +163,22 @@ def measure(options):
     return subinterp, n, repeat, samples
 
 
-def report(subinterp, n, repeat, samples, library, command):
+def machine_info(subinterp, library):
+    return reporting.machine_info(library or os.path.join(os.path.dirname(subinterp.__file__), "libsubinterp.so.1"))
+
+
+def json_results(samples):
+    """The JSON records (reporting.record): seconds per task of every configuration."""
+    return [reporting.record("per_task", name, IMPLS[name], [us / 1e6 for us in values], "s", {"workers": WORKERS})
+            for name, values in samples.items()]
+
+
+def report(subinterp, n, repeat, samples, info, command):
     medians = {name: statistics.median(values) for name, values in samples.items()}
     rows = []
     for name, values in samples.items():
         rows.append([name, f"{medians[name]:.2f}", f"{min(values):.2f}", f"{max(values):.2f}",
                      f"{medians['process'] / medians[name]:.2f}x", f"{medians['thread+interp'] / medians[name]:.2f}x"])
-    info = reporting.machine_info(library or os.path.join(os.path.dirname(subinterp.__file__), "libsubinterp.so.1"))
     lines = [
         "# Pool overhead: a trivial task on 2 workers",
         "",
@@ -184,16 +209,23 @@ def main(argv):
     parser.add_argument("--repeat", type=int, help="rounds (default 5; 2 with --quick)")
     parser.add_argument("--tasks", type=int, help="tasks per round (default 20000; 400 with --quick)")
     parser.add_argument("--markdown", help="write the report there")
+    parser.add_argument("--json", help="write the results (JSON, see bench/reporting.py) there")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--command", help="the command line to record in the report")
     options, _ = parser.parse_known_args(argv)
     subinterp, n, repeat, samples = measure(options)
     command = options.command or "python3 bench/pool_overhead.py " + " ".join(argv)
-    text = report(subinterp, n, repeat, samples, options.library, command)
+    info = machine_info(subinterp, options.library)
+    text = report(subinterp, n, repeat, samples, info, command)
+    records = json_results(samples)
+    reporting.check_results(records)  # a malformed record fails the run before any file is written
     print(text)
     if options.markdown:
         with open(options.markdown, "w", encoding="utf-8") as file:
             file.write(text)
+    if options.json:
+        reporting.write_json(options.json, "pool", info, options.quick, records)
+        print(f"wrote {options.json} ({len(records)} results)", file=sys.stderr)
     return 0
 
 

@@ -3,7 +3,7 @@
 standard library's and multiprocessing's, side by side in one run.
 
     python3 bench/queues.py --library build/py3.13/libsubinterp.so [--quick]
-                            [--markdown docs/benchmarks-queues.md]
+                            [--markdown docs/benchmarks-queues.md] [--json FILE]
 
 Run it with the CPython the library was built against. The library is loaded
 with ctypes.PyDLL (attach mode, as bench/data_transfer.py does) and imported
@@ -25,6 +25,38 @@ Samples are taken round-robin over the measurements of a section; medians
 with min and max (latency: median and p90). Every path is verified (counts,
 checksums, the items themselves); any failure exits non-zero. --quick runs
 everything briefly (CI smoke run): the numbers mean little.
+
+--json FILE writes the results (at the end of a successful run, as the markdown) in the
+format of bench/reporting.py (write_json): benchmark "queues", one record per measured
+figure of the report's tables; median/min/max over the samples (the C side's: over
+queue_host's repeats). Groups, impls and params:
+
+  group              unit / better     impl                          params
+  put_get_python     pairs/s, higher   subinterp_queue               {"item": "int"|"str"|"tuple"}
+    (section 1)                        subinterp_queue_nowait
+                                       interpqueues
+                                       interpqueues_wrapper          (syncobj=True)
+                                       interpqueues_wrapper_pickle   (default: pickled)
+                                       queue_queue
+                                       queue_simple_queue
+                                       multiprocessing_queue
+  put_get_c          pairs/s, higher   subinterp_queue_c             {"item": "int"}
+    (section 2, one C thread)
+  producer_consumer  items/s, higher   subinterp_queue               {"maxsize": 0} and {"maxsize": M}
+    (section 3, and                    interpqueues                  {"maxsize": 0} and {"maxsize": M}
+    section 2's two                    interpqueues_wrapper          {"maxsize": 0}
+    C threads)                         multiprocessing_queue         {"maxsize": 0}
+                                       queue_queue                   {"maxsize": 0}
+                                       subinterp_queue_c             {"maxsize": 0} and {"maxsize": M}
+  wakeup_latency     s, lower          subinterp_queue               {"consumer": "subinterpreter"}
+    (section 4; each                   subinterp_queue               {"consumer": "main_thread"}
+    record also has                    subinterp_queue_c             {"consumer": "c_thread"}
+    "p90", the                         interpqueues_wrapper          {"consumer": "subinterpreter"}
+    report's column)                   interpqueues                  {"consumer": "subinterpreter"} (busy poll)
+                                       queue_queue                   {"consumer": "thread"}
+                                       multiprocessing_queue         {"consumer": "process"}
+
+  M: --maxsize (default 1000); maxsize 0 is unbounded. name: the report's label of the row.
 """
 import argparse
 import ctypes
@@ -42,7 +74,9 @@ import time
 import _interpqueues
 import _interpreters
 
-from data_transfer import BenchError, Library, Measurement, Run, library_matches_python, measure_group
+from data_transfer import BenchError, Library, Run, library_matches_python
+from timing import Measurement, measure_group
+import reporting
 from reporting import table
 
 UNBOUND = 3          # _interpqueues unboundop "UNBOUND" (3.13's default)
@@ -271,6 +305,7 @@ PAIR_KINDS = [
     ("short str", "hello"),
     ("small tuple (str, int)", ("item", 42)),
 ]
+ITEM_IDS = {"small int": "int", "short str": "str", "small tuple (str, int)": "tuple"}  # JSON params {"item": ...}
 
 # key, label, put statement (x is the item), get expression, size expression
 PAIR_METHODS = [
@@ -451,7 +486,7 @@ class Bench:
                 loop = pair_loop(f"{kind}, {key}", put, get, size, item, names[key])
                 loop(3)  # verified once before anything is timed (and after every sample)
                 group.append(Measurement((kind, key), loop))
-        measure_group(group, self.config, self.progress)
+        measure_group(group, self.config.sample_time, self.config.repeat, self.progress)
         for m in group:
             self.pairs[m.key] = m
         self.progress("pairs")
@@ -777,6 +812,12 @@ def shown_path(path):
     return os.path.relpath(path, root) if path.startswith(root + os.sep) else path
 
 
+def pair_rates(measurement):
+    """A pairs measurement's samples (seconds per pair) as pairs per second (the report's figures
+    and the JSON records are the median, min and max of these)."""
+    return [1 / seconds for seconds in measurement.samples]
+
+
 def fmt_rate(per_second):
     if per_second >= 1e6:
         return f"{per_second / 1e6:.2f} M"
@@ -813,11 +854,10 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
     host = bench.host
 
     def pair_rate(kind, key):
-        return 1 / pairs[(kind, key)].median
+        return statistics.median(pair_rates(pairs[(kind, key)]))
 
     def pair_range(kind, key):
-        samples = pairs[(kind, key)].samples
-        return f"{fmt_rate(1 / statistics.median(samples))} ({fmt_rate(1 / max(samples))}-{fmt_rate(1 / min(samples))})"
+        return fmt_rates(pair_rates(pairs[(kind, key)]))
 
     flow = {key: (label, n, rates) for key, label, n, rates in bench.flow}
     latency = {key: (label, ns) for key, label, ns in bench.latency}
@@ -1041,6 +1081,45 @@ def render(bench, config, info, started, elapsed, load_before, load_after):
     return "\n".join(out) + "\n"
 
 
+# The JSON records: (impl, params) of every measurement key of each section.
+PAIR_IMPLS = {"ours": "subinterp_queue", "ours_nowait": "subinterp_queue_nowait", "raw": "interpqueues",
+              "wrap": "interpqueues_wrapper", "wrap_pickle": "interpqueues_wrapper_pickle", "queue": "queue_queue",
+              "simple": "queue_simple_queue", "mp": "multiprocessing_queue"}
+LATENCY_IDS = {"ours_interp": ("subinterp_queue", "subinterpreter"), "ours_thread": ("subinterp_queue", "main_thread"),
+               "wrap": ("interpqueues_wrapper", "subinterpreter"), "spin": ("interpqueues", "subinterpreter"),
+               "queue": ("queue_queue", "thread"), "mp": ("multiprocessing_queue", "process")}
+
+
+def json_results(bench):
+    """The JSON records (reporting.record) of every measurement the report's tables show."""
+    record, host, maxsize = reporting.record, bench.host, bench.config.maxsize
+    out = []
+    for kind, _ in PAIR_KINDS:
+        for key, label, *_ in PAIR_METHODS:
+            out.append(record("put_get_python", label, PAIR_IMPLS[key], pair_rates(bench.pairs[(kind, key)]),
+                              "pairs/s", {"item": ITEM_IDS[kind]}))
+    out.append(record("put_get_c", "one thread, put+get pairs", "subinterp_queue_c", host["pairs_per_s"], "pairs/s",
+                      {"item": "int"}))
+    flow_ids = {"ours": ("subinterp_queue", 0), "ours_bounded": ("subinterp_queue", maxsize),
+                "raw": ("interpqueues", 0), "raw_bounded": ("interpqueues", maxsize),
+                "wrap": ("interpqueues_wrapper", 0), "mp": ("multiprocessing_queue", 0), "threads": ("queue_queue", 0)}
+    for key, label, _, rates in bench.flow:
+        impl, size = flow_ids[key]
+        out.append(record("producer_consumer", label, impl, rates, "items/s", {"maxsize": size}))
+    out.append(record("producer_consumer", "C: 2 host threads, unbounded (section 2)", "subinterp_queue_c",
+                      host["prodcons_unbounded_per_s"], "items/s", {"maxsize": 0}))
+    out.append(record("producer_consumer", f"C: 2 host threads, maxsize={host['maxsize']} (section 2)",
+                      "subinterp_queue_c", host["prodcons_bounded_per_s"], "items/s", {"maxsize": host["maxsize"]}))
+    for key, label, ns in bench.latency:
+        impl, consumer = LATENCY_IDS[key]
+        out.append(record("wakeup_latency", label, impl, [x / 1e9 for x in ns], "s", {"consumer": consumer},
+                          p90=True))
+    out.append(record("wakeup_latency", "ours: C host thread blocked in `subinterp_queue_get` (queue_host)",
+                      "subinterp_queue_c", [x / 1e9 for x in host["latency_ns"]], "s", {"consumer": "c_thread"},
+                      p90=True))
+    return out
+
+
 # --------------------------------------------------------------------------------------
 
 QUEUE_SIGNATURES = {
@@ -1068,6 +1147,7 @@ def main():
     parser.add_argument("--host", help="the queue_host program (default: <library dir>/bench/queue_host)")
     parser.add_argument("--quick", action="store_true", help="brief samples: a CI smoke run")
     parser.add_argument("--markdown", help="write the report (markdown) to this file")
+    parser.add_argument("--json", help="write the results (JSON, see bench/reporting.py) to this file")
     parser.add_argument("--repeat", type=int, help="samples per measurement (default 15; 3 with --quick)")
     parser.add_argument("--sample-time", type=float, help="seconds per sample in section 1 (default 0.05; 0.002 quick)")
     parser.add_argument("--flow-time", type=float, default=0.2, help="seconds per producer/consumer run (default 0.2)")
@@ -1121,7 +1201,7 @@ def main():
         bench.measure_latency()
         bench.progress("latency")
 
-    status = run.execute(bench, steps, render, config, lib)
+    status = run.execute(bench, steps, render, config, lib, "queues", json_results)
     if status:
         return status
     crit1, ratio_put_get, ratio_nowait, crit2, wake, crit3, c_pairs = bench.facts["headline"]

@@ -42,6 +42,10 @@ MYPY_VERSION=2.4.1
 venv_for() { # series
   echo "$BUILD_ROOT/venv/py$1"
 }
+# The benchmarks' venv (bench/requirements.txt; ci/setup makes it).
+bench_venv_for() { # series
+  echo "$BUILD_ROOT/venv/bench-py$1"
+}
 
 jobs() { nproc 2>/dev/null || echo 2; }
 

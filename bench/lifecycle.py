@@ -238,7 +238,11 @@ def probe(cls, library):
     if child.returncode == 0:
         return None
     if child.returncode < 0:
-        return f"crashes the process (signal {-child.returncode}) on import or first use"
+        crash = f"crashes the process (signal {-child.returncode}) on import or first use"
+        if cls is Interpreters313 and sys.version_info < (3, 13):
+            return f"CPython {sys.version_info[0]}.{sys.version_info[1]} has no `_interpreters`; the one PyPI's " \
+                   f"`interpreters-3-12` installs {crash}"
+        return crash
     last = (child.stderr.strip().splitlines() or ["exit status %d" % child.returncode])[-1]
     if "ModuleNotFoundError" in last or "No module named" in last:
         return "not installed" if getattr(cls, "distribution", None) else "not in this CPython"
@@ -474,7 +478,7 @@ def main(argv):
     if unavailable["subinterp"]:
         raise BenchError(f"subinterp does not work here: {unavailable['subinterp']}")
     unavailable = {k: v for k, v in unavailable.items() if v}
-    versions = {cls.impl: package_version(cls) for cls in IMPLEMENTATIONS}
+    versions = {cls.impl: package_version(cls) for cls in IMPLEMENTATIONS}   # impl -> version of its package
     impls = [cls() for cls in IMPLEMENTATIONS if cls.impl not in unavailable]
     available = {impl.impl for impl in impls}
     groups = round_trips(impls, options, progress)
@@ -491,7 +495,9 @@ def main(argv):
             file.write(text)
     if options.json:
         reporting.write_json(options.json, "lifecycle", info, quick, results,
-                             extra={"unavailable": unavailable, "versions": {k: v for k, v in versions.items() if v}})
+                             extra={"unavailable": unavailable,
+                                    "versions": {cls.distribution: versions[cls.impl] for cls in IMPLEMENTATIONS
+                                                 if versions.get(cls.impl)}})
     return 0
 
 

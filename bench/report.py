@@ -405,7 +405,11 @@ def pool_section(r):
     process = p.get("per_task", "processes", workers=2)
     rows = [[rec["name"], figure(rec), times(advantage(rec, process))] for rec in recs]
     return ["## Per-task overhead of pools", "",
-            "A trivial task (`operator.add`) on 2 warm workers: wall time per task over a batch.", "",
+            "A trivial task (`operator.add`) on 2 warm workers: wall time per task over a batch. `pool.submit`: "
+            "subinterp's `pool.Pool`, one future per task; `pool.map`: the same pool, `Pool.map` (the C pool's "
+            "batch call); `executor`: subinterp's `InterpreterPoolExecutor`; `thread+interp`: 3.14's "
+            "`InterpreterPoolExecutor` design (a Python thread per interpreter); `process`: "
+            "`ProcessPoolExecutor`; `thread`: `ThreadPoolExecutor` (no isolation).", "",
             table(["configuration", "per task", "vs ProcessPoolExecutor"], rows), ""]
 
 

@@ -77,12 +77,11 @@ def expect(what, got, want):
 # Implementations: each knows how to create, destroy, exec "pass" and (if it can) call.
 # --------------------------------------------------------------------------------------
 
-class Subinterp:
-    impl, label = "subinterp", "subinterp (Python binding)"
+class PackageInterpreters:
+    """A module with the PEP 734 `interpreters` API: ours, or a PyPI package's."""
 
     def __init__(self):
-        import subinterp.interpreters as interpreters
-        self.interpreters = interpreters
+        self.interpreters = __import__(self.module, fromlist=["create"])
 
     def create(self):
         return self.interpreters.create()
@@ -92,6 +91,11 @@ class Subinterp:
 
     def exec_pass(self, interp):
         interp.exec("pass")
+
+
+class Subinterp(PackageInterpreters):
+    impl, label = "subinterp", "subinterp (Python binding)"
+    module = "subinterp.interpreters"
 
     def call_small(self, interp):
         return interp.call(operator.add, 1, 2)
@@ -149,22 +153,6 @@ class XXSubinterpreters312:
 
     def exec_pass(self, interp):
         self.interpreters.run_string(interp, "pass")
-
-
-class PackageInterpreters:
-    """A PyPI package with the PEP 734 `interpreters` API."""
-
-    def __init__(self):
-        self.interpreters = __import__(self.module, fromlist=["create"])
-
-    def create(self):
-        return self.interpreters.create()
-
-    def destroy(self, interp):
-        interp.close()
-
-    def exec_pass(self, interp):
-        interp.exec("pass")
 
 
 class BackportsInterpreters(PackageInterpreters):

@@ -76,8 +76,16 @@ void Interpreters::require_idle() const {
     }
 }
 
-void Interpreters::destroy_all() {
+void Interpreters::require_endable() const {
     require_idle();
+    for (const int64_t id : ids()) {
+        const auto interpreter = find(id);
+        if (!interpreter->is_main() && !interpreter->is_pooled()) subinterp::require_endable(*interpreter);
+    }
+}
+
+void Interpreters::destroy_all() {
+    require_endable();
     for (const int64_t id : ids()) {
         const auto interpreter = find(id);
         if (!interpreter->is_main()) destroy(id, interpreter->is_pooled());

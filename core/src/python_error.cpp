@@ -46,7 +46,12 @@ std::string format_exception(PyObject* exception) {
 
 Error fetch_python_error() {
     PyRef exception(PyErr_GetRaisedException());
-    if (!exception) return Error(ErrorCode::Internal, "a Python call failed without setting an exception");
+    // CPython 3.12 sometimes fails without an exception when it runs out of
+    // memory (seen from Py_CompileString under an address-space limit).
+    if (!exception) {
+        return Error(ErrorCode::NoMemory,
+                     "a Python call failed without setting an exception (CPython does this when out of memory)");
+    }
     PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exception.get()));
     PythonException info{attribute_text(type, "__module__"), attribute_text(type, "__qualname__"),
                          format_exception(exception.get())};

@@ -151,8 +151,8 @@ void Runtime::finalize() {
     std::lock_guard lock(mutex_);
     const RuntimeMode current = mode();
     if (current != RuntimeMode::Embed && current != RuntimeMode::Attach) return;
-    interpreters_->require_idle();
-    shut_down_all_pools();  // their interpreters go with them
+    interpreters_->require_endable();  // refuse before anything is destroyed
+    shut_down_all_pools();              // their interpreters go with them
     const auto main = interpreters_->main();
     interpreters_->destroy_all();
     if (current == RuntimeMode::Attach) {

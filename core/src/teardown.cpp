@@ -78,9 +78,12 @@ PyThreadState* attach_for_teardown(Interpreter& interpreter, Interpreter::Thread
     return ours;
 }
 
-void end_interpreter(Interpreter& interpreter) {
-    CallerDetach caller;
-    GilstateRestore gilstate;
+namespace {
+
+// Attaches the calling thread to the closed interpreter as its only thread
+// state, its non-daemon threads joined. Throws Busy, the interpreter reopened
+// and usable, if other threads still run in it.
+PyThreadState* attach_alone(Interpreter& interpreter) {
     PyThreadState* ours = attach_for_teardown(interpreter, interpreter.close());
     join_threading_threads();
     if (const int others = wait_for_other_threads(interpreter.state(), ours); others > 0) {
@@ -89,7 +92,23 @@ void end_interpreter(Interpreter& interpreter) {
         throw Error(ErrorCode::Busy, "interpreter " + std::to_string(interpreter.id()) + " still has " +
                                          std::to_string(others) + " running thread(s) (daemon threads?)");
     }
-    Py_EndInterpreter(ours);  // leaves no current thread state
+    return ours;
+}
+
+}  // namespace
+
+void end_interpreter(Interpreter& interpreter) {
+    CallerDetach caller;
+    GilstateRestore gilstate;
+    Py_EndInterpreter(attach_alone(interpreter));  // leaves no current thread state
+}
+
+void require_endable(Interpreter& interpreter) {
+    CallerDetach caller;
+    GilstateRestore gilstate;
+    PyThreadState* ours = attach_alone(interpreter);
+    PyEval_SaveThread();
+    interpreter.reopen({{std::this_thread::get_id(), ours}});
 }
 
 }  // namespace subinterp

@@ -11,6 +11,11 @@ namespace subinterp {
 // aborts the process otherwise). Throws Busy, leaving it usable, if it cannot.
 void end_interpreter(Interpreter& interpreter);
 
+// Does what end_interpreter() does before ending it -- joins its non-daemon
+// threads and throws Busy if other threads remain -- and leaves it usable, so
+// that runtime finalize can refuse before it has destroyed anything.
+void require_endable(Interpreter& interpreter);
+
 // Attaches the calling thread to a closed interpreter with its own cached (or
 // a new) thread state, after deleting every other cached state. On 3.12,
 // threading._shutdown() -- run by Py_EndInterpreter and Py_FinalizeEx -- called

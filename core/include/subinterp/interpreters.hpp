@@ -31,7 +31,13 @@ public:
     // Busy if any interpreter runs code.
     void require_idle() const;
 
-    // Destroys every interpreter but main; Busy (destroying none) if any runs.
+    // Busy if any interpreter runs code, or if one not owned by a pool would
+    // refuse to end (threads still running after its non-daemon ones were
+    // joined). Destroys nothing.
+    void require_endable() const;
+
+    // Destroys every interpreter but main; Busy (destroying none) if
+    // require_endable() is.
     void destroy_all();
 
     std::shared_ptr<Interpreter> find(int64_t id) const;  // throws NotFound

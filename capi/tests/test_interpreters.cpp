@@ -184,8 +184,13 @@ TEST(Config, CPythonEnforcesTheAllowFlags) {
               SUBINTERP_ERR_PYTHON);
     EXPECT_EQ(e.exc_qualname(), "RuntimeError") << e.message();
 
-    subinterp_config legacy = preset(SUBINTERP_CONFIG_LEGACY);
-    exec_ok(create(&legacy), "import _testsinglephase");
+    // On 3.12 a single-phase module's init has already run when the isolated
+    // interpreter refused it, and importing it again elsewhere can corrupt
+    // memory (design notes; found by the fault tests): only 3.13 tries.
+    if (subinterp_python_version() >= 0x030D0000) {
+        subinterp_config legacy = preset(SUBINTERP_CONFIG_LEGACY);
+        exec_ok(create(&legacy), "import _testsinglephase");
+    }
 }
 
 TEST(Interpreters, CreateListDestroy) {

@@ -98,8 +98,12 @@ bool interrupt_run(Interpreter& interpreter, const std::shared_ptr<RunningCall>&
     if (!tstate) return false;
     struct CheckIn {
         Interpreter& interpreter;
-        ~CheckIn() { interpreter.check_in_interrupt(); }
-    } check_in{interpreter};
+        GilstateRestore& gilstate;
+        ~CheckIn() {
+            gilstate.restore();  // writes to tstate, which a destroy may delete once checked in
+            interpreter.check_in_interrupt();
+        }
+    } check_in{interpreter, gilstate};
     Attach attach(tstate);
     return call->raise(reason);
 }

@@ -14,6 +14,7 @@ public:
     }
     ~Session() {
         PyEval_SaveThread();
+        gilstate_.restore();  // writes to tstate_, which a destroy may delete once checked in
         interpreter_.check_in();
     }
     Session(const Session&) = delete;

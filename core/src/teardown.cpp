@@ -83,11 +83,14 @@ namespace {
 // Attaches the calling thread to the closed interpreter as its only thread
 // state, its non-daemon threads joined. Throws Busy, the interpreter reopened
 // and usable, if other threads still run in it.
-PyThreadState* attach_alone(Interpreter& interpreter) {
+// `gilstate` is put back before reopening: it writes to `ours`, which another
+// thread's destroy may delete once the interpreter is open again.
+PyThreadState* attach_alone(Interpreter& interpreter, GilstateRestore& gilstate) {
     PyThreadState* ours = attach_for_teardown(interpreter, interpreter.close());
     join_threading_threads();
     if (const int others = wait_for_other_threads(interpreter.state(), ours); others > 0) {
         PyEval_SaveThread();
+        gilstate.restore();
         interpreter.reopen({{std::this_thread::get_id(), ours}});
         throw Error(ErrorCode::Busy, "interpreter " + std::to_string(interpreter.id()) + " still has " +
                                          std::to_string(others) + " running thread(s) (daemon threads?)");
@@ -100,14 +103,15 @@ PyThreadState* attach_alone(Interpreter& interpreter) {
 void end_interpreter(Interpreter& interpreter) {
     CallerDetach caller;
     GilstateRestore gilstate;
-    Py_EndInterpreter(attach_alone(interpreter));  // leaves no current thread state
+    Py_EndInterpreter(attach_alone(interpreter, gilstate));  // leaves no current thread state
 }
 
 void require_endable(Interpreter& interpreter) {
     CallerDetach caller;
     GilstateRestore gilstate;
-    PyThreadState* ours = attach_alone(interpreter);
+    PyThreadState* ours = attach_alone(interpreter, gilstate);
     PyEval_SaveThread();
+    gilstate.restore();
     interpreter.reopen({{std::this_thread::get_id(), ours}});
 }
 

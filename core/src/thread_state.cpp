@@ -24,7 +24,11 @@ CallerDetach::~CallerDetach() {
 
 GilstateRestore::GilstateRestore() noexcept : previous_(PyGILState_GetThisThreadState()) {}
 
-GilstateRestore::~GilstateRestore() { subinterp_gilstate_rebind(previous_); }
+void GilstateRestore::restore() noexcept {
+    if (restored_) return;
+    restored_ = true;
+    subinterp_gilstate_rebind(previous_);
+}
 
 void HostBlocking::release() noexcept { saved_ = current_thread_state() ? PyEval_SaveThread() : nullptr; }
 

@@ -34,12 +34,18 @@ private:
 class GilstateRestore {
 public:
     GilstateRestore() noexcept;
-    ~GilstateRestore();
+    ~GilstateRestore() { restore(); }
     GilstateRestore(const GilstateRestore&) = delete;
     GilstateRestore& operator=(const GilstateRestore&) = delete;
 
+    // Puts the previous binding back now (once). Call it before checking a
+    // thread state back in: it writes to the thread state bound meanwhile,
+    // which another thread may delete once it is checked in.
+    void restore() noexcept;
+
 private:
     PyThreadState* previous_;
+    bool restored_ = false;
 };
 
 // Attaches an existing, detached thread state for the scope.

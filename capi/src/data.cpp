@@ -158,8 +158,9 @@ subinterp_data_kind subinterp_data_get_kind(const subinterp_data* data) {
 }
 
 const char* subinterp_data_kind_name(subinterp_data_kind kind) {
-    if (kind < SUBINTERP_DATA_NONE || kind > SUBINTERP_DATA_PICKLED) return "invalid";
-    return subinterp::kind_name(static_cast<subinterp::DataKind>(kind));
+    const int value = subinterp::capi::enum_value(kind);
+    if (value < SUBINTERP_DATA_NONE || value > SUBINTERP_DATA_PICKLED) return "invalid";
+    return subinterp::kind_name(static_cast<subinterp::DataKind>(value));
 }
 
 subinterp_status subinterp_data_get_bool(const subinterp_data* data, int* value, subinterp_error** err) {

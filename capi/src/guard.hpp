@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
@@ -46,6 +47,17 @@ template <class T>
 T& require(T* pointer, const char* name) {
     require_non_null(pointer, name);
     return *pointer;
+}
+
+// An enum argument or field as the int a C caller passed: any int is a valid C
+// enum value, but loading one outside the enumerators' range as a C++ enum is
+// undefined behaviour.
+template <class Enum>
+int enum_value(const Enum& value) {
+    static_assert(sizeof(Enum) == sizeof(int));
+    int raw = 0;
+    std::memcpy(&raw, &value, sizeof raw);
+    return raw;
 }
 
 // Checks a versioned struct's struct_size: at least its first version's

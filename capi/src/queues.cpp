@@ -30,9 +30,7 @@ constexpr std::size_t kInfoV1 = offsetof(subinterp_queue_info, closed) + sizeof(
 // Reads the policy as the int a C caller may have stored: any value fits the
 // field in C, but loading an out-of-range value as a C++ enum is undefined.
 UnboundPolicy unbound_policy(const subinterp_unbound& field) {
-    int policy = 0;
-    static_assert(sizeof(policy) == sizeof(field));
-    std::memcpy(&policy, &field, sizeof(policy));
+    const int policy = subinterp::capi::enum_value(field);
     switch (policy) {
         case SUBINTERP_UNBOUND_DEFAULT:
         case SUBINTERP_UNBOUND_REMOVE:

@@ -88,7 +88,7 @@ subinterp_runtime_mode subinterp_runtime_get_mode(void) {
 subinterp_status subinterp_config_init(subinterp_config* config, subinterp_config_preset preset) {
     if (!config) return SUBINTERP_ERR_INVALID_ARGUMENT;
     subinterp::Config core;
-    switch (preset) {
+    switch (subinterp::capi::enum_value(preset)) {
         case SUBINTERP_CONFIG_ISOLATED: core = subinterp::Config::isolated(); break;
         case SUBINTERP_CONFIG_LEGACY: core = subinterp::Config::legacy(); break;
         default: return SUBINTERP_ERR_INVALID_ARGUMENT;

@@ -1338,3 +1338,18 @@ TEST_F(DataPythonRefused, PythonDictsWithStructurallyEqualKeysConvert) {
         EXPECT_EQ(as_int(call(b, "count", args.get()).get()), 2) << maker;
     }
 }
+
+// A memoryview is hashable in Python but converts to a buffer, which portable
+// data cannot use as a dict key: nothing the caller passed was invalid, so the
+// value is NOT_SHAREABLE (it was INVALID_ARGUMENT; found by core/fuzz, input
+// core/fuzz/crashes/convert-memoryview-dict-key).
+TEST_F(DataPythonPickle, DictWithAMemoryviewKeyIsNotShareable) {
+    const int64_t a = interpreter();
+    for (const char* source : {"{memoryview(b'k'): 1}", "{(1, memoryview(b'k')): 1}", "[{memoryview(b''): None}]"}) {
+        SCOPED_TRACE(source);
+        Err e;
+        Data value;
+        ASSERT_EQ(make_in(a, source, 0, e, value), SUBINTERP_ERR_NOT_SHAREABLE) << repr(value.get());
+        EXPECT_NE(std::string(e.message()).find("cannot be a key"), std::string::npos) << e.message();
+    }
+}

@@ -206,6 +206,11 @@ DataPtr dict_from_python(PyObject* object, Sharing sharing, int depth) {
         PyRef held_key = PyRef::borrow(key);
         PyRef held_value = PyRef::borrow(value);
         DataPtr converted_key = from_python_at(held_key.get(), sharing, depth + 1);
+        if (!converted_key->is_hashable()) {  // a memoryview is hashable in Python, a buffer is not data's key
+            throw Error(ErrorCode::NotShareable, "dict key of type '" + type_name(held_key.get()) +
+                                                     "' converts to " + kind_name(converted_key->kind()) +
+                                                     ", which cannot be a key of portable data");
+        }
         DataPtr converted_value = from_python_at(held_value.get(), sharing, depth + 1);
         if (PyDict_GET_SIZE(object) != size) {
             throw Error(ErrorCode::NotShareable, "dict changed size while it was being converted");

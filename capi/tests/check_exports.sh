@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ABI hygiene of the built library:
 #   (a) only subinterp_* symbols (and PyInit__subinterp, the entry point of the
-#       _subinterp Python module the library also is) are exported, each at
-#       version SUBINTERP_1.0
+#       _subinterp Python module the library also is) are exported, each at a
+#       version node SUBINTERP_1.<n> the library defines; SUBINTERP_1.0 is one
+#       of them (later releases add nodes: capi/abi/README.md)
 #   (b) the SONAME is libsubinterp.so.1
 #   (c) the functions the header declares with SUBINTERP_API == the exports
 #   (d) nothing C++ leaks: no mangled (_Z) names, no C++ runtime symbols
@@ -19,7 +20,8 @@ if [[ $# -ne 2 ]]; then
 fi
 library=$1
 header=$2
-readonly version_node=SUBINTERP_1.0
+readonly first_node=SUBINTERP_1.0
+readonly node_pattern='^SUBINTERP_1\.[0-9]+$'
 readonly soname=libsubinterp.so.1
 
 failures=0
@@ -49,30 +51,38 @@ fi
 
 # --- (a) names and versions -----------------------------------------------------
 begin_section
+# The version definitions (type A symbols, e.g. "0000000000000000 A SUBINTERP_1.0").
+declare -A nodes=()
+while read -r _address type symbol; do
+  [[ $type == A ]] || continue
+  if [[ $symbol =~ $node_pattern ]]; then
+    nodes[$symbol]=1
+  else
+    fail "version definition '$symbol' is not named SUBINTERP_1.<n>"
+  fi
+done <<<"$defined"
 exported_functions=()
 while read -r _address type symbol; do
+  [[ $type == A ]] && continue  # a version definition, checked above
   name=${symbol%%@*}
   version=${symbol#"$name"}
-  if [[ $type == A && $name == "$version_node" ]]; then
-    continue  # the version definition itself
-  fi
   if [[ $name != subinterp_* && $name != PyInit__subinterp ]]; then
     fail "exported symbol '$symbol' (type $type) is not named subinterp_*"
     continue
   fi
-  if [[ $version != "@@$version_node" ]]; then
-    fail "exported symbol '$name' has version '${version:-<none>}', expected @@$version_node"
+  if [[ $version != @@* || -z ${nodes[${version#@@}]:-} ]]; then
+    fail "exported symbol '$name' has version '${version:-<none>}', expected the default version of a SUBINTERP_1.<n> node"
   fi
   [[ $name == PyInit__subinterp ]] && { python_entry=1; continue; }  # not part of the C header
   exported_functions+=("$name")
 done <<<"$defined"
-if ! grep -Eq "^[0-9a-f]* A ${version_node//./\\.}\$" <<<"$defined"; then
-  fail "the version definition $version_node is missing (was the version script applied?)"
+if [[ -z ${nodes[$first_node]:-} ]]; then
+  fail "the version definition $first_node is missing (was the version script applied?)"
 fi
 if [[ -z ${python_entry:-} ]]; then
   fail "PyInit__subinterp is not exported: Python cannot import the _subinterp module"
 fi
-passed "${#exported_functions[@]} symbols, all subinterp_* at @@$version_node, plus PyInit__subinterp"
+passed "${#exported_functions[@]} symbols, all subinterp_* at @@$(printf '%s\n' "${!nodes[@]}" | sort -V | paste -sd,), plus PyInit__subinterp"
 
 # --- (b) SONAME -------------------------------------------------------------------
 dynamic=$(readelf -d "$library")

@@ -14,6 +14,7 @@
 #include "subinterp/interpreter.hpp"
 #include "subinterp/interpreters.hpp"
 #include "subinterp/runtime.hpp"
+#include "subinterp_python.h"
 
 namespace subinterp {
 namespace {
@@ -109,30 +110,26 @@ PyObject* interpreter_is_running(PyObject*, PyObject* argument) {
     });
 }
 
-// --- the C API capsule (layout: subinterp_python_api of subinterp_python.h;
-// the C ABI's subinterp_data * is a Data *) ------------------------------------------------
+// --- the C API capsule: subinterp_python_api of subinterp_python.h, so the
+// table and the header cannot drift apart (the C ABI's subinterp_data * is a
+// Data *) ------------------------------------------------------------------------
 
-Data* data_from_object(PyObject* object, int strict) {
+subinterp_data* data_from_object(PyObject* object, int strict) {
     return python_guarded([&] {
-        return from_python(object, strict ? Sharing::Strict : Sharing::PickleFallback).release();
+        Data* data = from_python(object, strict ? Sharing::Strict : Sharing::PickleFallback).release();
+        return reinterpret_cast<subinterp_data*>(data);
     });
 }
 
-PyObject* object_from_data(const Data* data) {
+PyObject* object_from_data(const subinterp_data* data) {
     if (!data) {
         PyErr_SetString(PyExc_ValueError, "subinterp: NULL data");
         return nullptr;
     }
-    return python_guarded([&] { return to_python(*data).release(); });
+    return python_guarded([&] { return to_python(*reinterpret_cast<const Data*>(data)).release(); });
 }
 
-struct PythonApi {
-    uint32_t struct_size;
-    Data* (*data_from_object)(PyObject*, int);
-    PyObject* (*object_from_data)(const Data*);
-};
-
-const PythonApi kPythonApi{sizeof(PythonApi), data_from_object, object_from_data};
+const subinterp_python_api kPythonApi{sizeof(subinterp_python_api), data_from_object, object_from_data};
 
 PyMethodDef module_functions[] = {
     {"create_queue", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(create_queue)),
@@ -175,7 +172,7 @@ int module_exec(PyObject* module) {
                             PyModule_AddObjectRef(module, "InterpreterID",
                                                   reinterpret_cast<PyObject*>(interpreter_id_type())) < 0;
         if (failed) return -1;
-        PyRef capsule(PyCapsule_New(const_cast<PythonApi*>(&kPythonApi), "_subinterp._C_API", nullptr));
+        PyRef capsule(PyCapsule_New(const_cast<subinterp_python_api*>(&kPythonApi), SUBINTERP_PYTHON_API_CAPSULE, nullptr));
         return capsule ? add(module, "_C_API", capsule) : -1;
     } catch (const Error& error) {
         raise_python_error(error);

@@ -18,6 +18,9 @@ def bump():
     global count
     count += 1
     return count
+def bump_where():
+    import _subinterp
+    return [bump(), _subinterp.current_interpreter_id()]
 def block(started, gate):
     started.put(1)
     return gate.get()
@@ -349,19 +352,22 @@ func TestPoolWorkerReplacement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		pool := newPool(t, subinterp.PoolOptions{Workers: 1, MaxTasksPerWorker: tt.maxTasks})
+		// Each task reports the interpreter it ran in: sampling Worker(0)
+		// between tasks could still see the old interpreter, replaced only
+		// after its result is delivered.
 		ids := map[int64]bool{}
 		var counts []any
 		for range 3 {
-			ids[aliveWorker(t, pool).InterpreterID] = true
-			counts = append(counts, must[any](t)(pool.Call(ctxWithin(t, 10*time.Second), "bump")))
+			where := must[any](t)(pool.Call(ctxWithin(t, 10*time.Second), "bump_where")).([]any)
+			counts = append(counts, where[0])
+			ids[where[1].(int64)] = true
 		}
 		assertEqual(t, counts, tt.wantCounts)
 		w := aliveWorker(t, pool)
-		ids[w.InterpreterID] = true
-		if tt.maxTasks == 1 && (len(ids) < 3 || w.Replaced < 2) {
+		if tt.maxTasks == 1 && (len(ids) != 3 || w.Replaced < 2) {
 			t.Errorf("MaxTasksPerWorker=1: ids %v, worker %+v", ids, w)
 		}
-		if tt.maxTasks == 0 && (len(ids) != 1 || w.Replaced != 0) {
+		if tt.maxTasks == 0 && (len(ids) != 1 || w.Replaced != 0 || !ids[w.InterpreterID]) {
 			t.Errorf("no replacement: ids %v, worker %+v", ids, w)
 		}
 	}

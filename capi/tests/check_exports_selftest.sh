@@ -32,7 +32,8 @@ expect() {
   "${CC:-cc}" -shared -fPIC -o libsubinterp.so.1 lib.c -Wl,-soname,libsubinterp.so.1 \
     -Wl,--version-script=lib.map
   "$checker" ./libsubinterp.so.1 subinterp.h >out 2>&1 || status=$?
-  if [[ $outcome == pass && $status == 0 ]] || [[ $outcome == fail && $status != 0 ]] && grep -qF -- "$message" out; then
+  if { [[ $outcome == pass && $status == 0 ]] || [[ $outcome == fail && $status != 0 ]]; } &&
+    grep -qF -- "$message" out; then
     echo "ok: $name"
   else
     echo "FAIL: $name (exit $status, expected to $outcome with '$message'):" >&2
